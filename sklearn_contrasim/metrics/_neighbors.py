@@ -1,0 +1,80 @@
+"""Cosine nearest neighbours, with faiss when it is installed and scikit-learn otherwise."""
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+
+def _unit_rows(Z):
+    """Return float32 rows scaled to unit L2 norm; all-zero rows stay zero (never NaN)."""
+    Z = np.asarray(Z, dtype=np.float32)
+    norms = np.linalg.norm(Z, axis=1, keepdims=True)
+    return Z / np.where(norms > 0, norms, 1.0)
+
+
+def _faiss_search(Z, k):
+    import faiss
+
+    index = faiss.IndexFlatIP(Z.shape[1])
+    index.add(Z)
+    return index.search(Z, k)[1]
+
+
+def _sklearn_search(Z, k):
+    search = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(Z)
+    return search.kneighbors(Z, return_distance=False)
+
+
+def nearest_neighbors(Z, n_neighbors, *, backend="auto"):
+    """Return each row's nearest other rows of ``Z`` by cosine similarity.
+
+    The row itself is never among its neighbours, even when ``Z`` holds duplicate rows
+    (a duplicate of a row is a legitimate, maximally hard neighbour). All-zero rows are
+    handled without producing NaN.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_features)
+        The base representation.
+    n_neighbors : int
+        Neighbours per row; at most ``n_samples - 1``.
+    backend : {"auto", "faiss", "sklearn"}, default="auto"
+        ``"faiss"`` uses an exact inner-product index on unit rows (fast for large sets);
+        ``"sklearn"`` uses :class:`~sklearn.neighbors.NearestNeighbors`; ``"auto"``
+        uses faiss when it is installed.
+
+    Returns
+    -------
+    neighbors : ndarray of shape (n_samples, n_neighbors)
+        Row indices, nearest first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_contrasim.metrics import nearest_neighbors
+    >>> Z = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    >>> nearest_neighbors(Z, 1, backend="sklearn").ravel().tolist()
+    [1, 0, 3, 2]
+    """
+    Z = _unit_rows(Z)
+    n_samples = Z.shape[0]
+    if not 1 <= n_neighbors < n_samples:
+        raise ValueError(
+            f"n_neighbors must be between 1 and n_samples - 1 = {n_samples - 1}, "
+            f"got {n_neighbors}."
+        )
+    if backend == "auto":
+        try:
+            import faiss  # noqa: F401
+
+            backend = "faiss"
+        except ImportError:
+            backend = "sklearn"
+    searches = {"faiss": _faiss_search, "sklearn": _sklearn_search}
+    if backend not in searches:
+        raise ValueError(f"backend must be 'auto', 'faiss' or 'sklearn', got {backend!r}.")
+    # One extra neighbour so that the row itself can be dropped wherever it appears.
+    candidates = searches[backend](np.ascontiguousarray(Z), n_neighbors + 1)
+    not_self = candidates != np.arange(n_samples)[:, None]
+    # Rows whose own index was not returned (ties among duplicates) drop the last candidate.
+    not_self[not_self.all(axis=1), -1] = False
+    return candidates[not_self].reshape(n_samples, n_neighbors)
