@@ -264,7 +264,7 @@ def train_vision_model(
         for _ in range(epochs):
             order = torch.randperm(len(inputs), generator=generator)
             for batch in order.split(batch_size):
-                loss = nn.functional.cross_entropy(model(inputs[batch]), targets[batch])
+                loss = nn.functional.cross_entropy(model(inputs.index_select(0, batch)), targets[batch])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
