@@ -15,7 +15,9 @@ from pathlib import Path
 
 LOCALE_DIR = Path("/usr/share/locale")
 # Several Debian packages ship catalogs; these are some of the larger ones, named in errors.
-CATALOG_PACKAGES = "coreutils, dpkg, git, libglib2.0-data, libgtk2.0-common, libc-l10n, wget, tar, apt"
+CATALOG_PACKAGES = (
+    "coreutils, dpkg, git, libglib2.0-data, libgtk2.0-common, libc-l10n, wget, tar, apt"
+)
 
 _MO_MAGIC = {b"\xde\x12\x04\x95": "<", b"\x95\x04\x12\xde": ">"}
 # Format placeholders (%s, %1$d, %(name)s, {name}), markup (<b>), accelerators (_File, &Open),
@@ -25,36 +27,48 @@ _OPTION_LINE = re.compile(r"(^|\s)--?[A-Za-z]")
 _SPACES = re.compile(r"\s+")
 
 
-def _read_mo(path):
-    """Return the ``(msgid, msgstr)`` pairs of a compiled gettext catalog.
-
-    Plural entries (msgid with a NUL-separated plural form) and the header are dropped;
-    a context prefix (``msgctxt\\x04msgid``) is kept so callers can drop those entries.
-    """
+def _mo_tables(path):
+    """Return the bytes of a compiled gettext catalog and its flat (length, offset) tables."""
     data = Path(path).read_bytes()
     order = _MO_MAGIC.get(data[:4])
     if order is None or len(data) < 28:
-        return []
+        return data, (), ()
     _, count, ids_at, strs_at = struct.unpack(order + "4I", data[4:20])
+    ids = struct.unpack_from(f"{order}{2 * count}I", data, ids_at)
+    strs = struct.unpack_from(f"{order}{2 * count}I", data, strs_at)
+    return data, ids, strs
+
+
+def _mo_msgids(path):
+    """The raw msgids of a catalog (header, plural and context entries included)."""
+    data, ids, _ = _mo_tables(path)
+    return [data[start : start + length] for length, start in zip(ids[::2], ids[1::2])]
+
+
+def _mo_entries(path):
+    """Yield the raw ``(msgid, msgstr, charset)`` entries of a compiled gettext catalog.
+
+    The header and plural entries (a NUL-separated plural form) are skipped; a context
+    prefix (``msgctxt\\x04msgid``) is kept so that callers can drop those entries.
+    """
+    data, ids, strs = _mo_tables(path)
     charset = "utf-8"
-    pairs = []
-    for index in range(count):
-        id_len, id_at = struct.unpack_from(order + "2I", data, ids_at + 8 * index)
-        str_len, str_at = struct.unpack_from(order + "2I", data, strs_at + 8 * index)
+    for id_len, id_at, str_len, str_at in zip(ids[::2], ids[1::2], strs[::2], strs[1::2]):
         msgid = data[id_at : id_at + id_len]
         msgstr = data[str_at : str_at + str_len]
-        if not msgid:
+        if not msgid:  # the header, first in the sorted table
             found = re.search(rb"charset=([-\w]+)", msgstr)
             if found:
                 charset = found.group(1).decode("ascii")
-            continue
-        if b"\x00" in msgid or b"\x00" in msgstr:
-            continue
-        try:
-            pairs.append((msgid.decode("utf-8"), msgstr.decode(charset)))
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return pairs
+        elif b"\x00" not in msgid and b"\x00" not in msgstr:
+            yield msgid, msgstr, charset
+
+
+def _decode(raw, charset):
+    try:
+        return raw.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        return None
 
 
 def _is_clean(text):
@@ -82,8 +96,9 @@ def _translations(language):
     """Map each clean English msgid to its most frequent clean translation in ``language``."""
     votes = defaultdict(Counter)
     for path in _catalog_files(language):
-        for msgid, msgstr in _read_mo(path):
-            if msgstr != msgid and _is_clean(msgid) and _is_clean(msgstr):
+        for raw_msgid, raw_msgstr, charset in _mo_entries(path):
+            msgid, msgstr = _decode(raw_msgid, "utf-8"), _decode(raw_msgstr, charset)
+            if msgid and msgstr and msgstr != msgid and _is_clean(msgid) and _is_clean(msgstr):
                 votes[msgid][msgstr] += 1
     # most_common keeps first-seen order on ties, and files are read in sorted order.
     return {msgid: counter.most_common(1)[0][0] for msgid, counter in votes.items()}
@@ -140,7 +155,7 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
 
     Examples
     --------
-    >>> from sklearn_contrasim.datasets._catalogs import load_parallel_sentences
+    >>> from sklearn_contrasim.datasets import load_parallel_sentences
     >>> table = load_parallel_sentences(["de"], min_words=6, max_words=8)
     >>> list(table.columns)
     ['en', 'de']
@@ -150,7 +165,9 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
     import pandas as pd
 
     if isinstance(languages, str):
-        raise TypeError(f"languages must be a sequence of language codes, got the string {languages!r}.")
+        raise TypeError(
+            f"languages must be a sequence of language codes, got the string {languages!r}."
+        )
     _check_word_range(min_words, max_words)
     others = list(dict.fromkeys(lang for lang in languages if lang != "en"))
     if not others:
@@ -175,8 +192,8 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
 def load_english_sentences(*, min_words=5, max_words=40):
     """Distinct English sentences: the clean msgids of every installed gettext catalog.
 
-    The msgids are read from the catalogs of all locales (English sources are
-    shared across languages), with the same cleaning as
+    The msgids are read from the catalogs of all locales (each translates part of the
+    same English sources), with the same cleaning as
     :func:`load_parallel_sentences`, and returned sorted.
 
     Parameters
@@ -215,7 +232,10 @@ def _english_msgids():
             f"No gettext catalogs found under {LOCALE_DIR}: they ship with translated "
             f"Debian packages ({CATALOG_PACKAGES}); install some of them."
         )
-    msgids = set()
+    raw_msgids = set()
     for path in files:
-        msgids.update(msgid for msgid, _ in _read_mo(path) if _is_clean(msgid))
+        raw_msgids.update(_mo_msgids(path))
+    # The NUL test drops the header (empty) and plural entries.
+    msgids = {_decode(raw, "utf-8") for raw in raw_msgids if raw and b"\x00" not in raw}
+    msgids = {msgid for msgid in msgids if msgid and _is_clean(msgid)}
     return tuple(sorted(msgids))

@@ -7,6 +7,7 @@ something more.
 """
 
 import re
+import struct
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from pathlib import Path
@@ -23,6 +24,12 @@ WORD_LIST = Path("/usr/share/dict/american-english")
 # a collection or an abstract shape, not what the picture shows.
 EXCLUDED_CATEGORIES = frozenset({"buttons", "computer", "logos", "shapes", "special"})
 
+# PNGs outside these sizes are left out: a few are hundreds of megapixels (seconds and
+# gigabytes to decode), a few are tiny icons that become a blur at the models' input size.
+MAX_PIXELS = 16_000_000
+MIN_LONGEST_SIDE = 48
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DUBLIN_CORE = "{http://purl.org/dc/elements/1.1/}"
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
 _NOT_PROSE = re.compile(r"https?:|www\.|@|\.com\b|HASH\(", re.IGNORECASE)
@@ -41,6 +48,15 @@ def _svg_title_and_description(svg_path):
         elif element.tag.endswith("}Work"):
             break
     return title, description
+
+
+def _png_size(png_path):
+    """Width and height from the PNG header, without decoding the image."""
+    with open(png_path, "rb") as handle:
+        header = handle.read(24)
+    if header[:8] != _PNG_SIGNATURE:
+        raise ValueError(f"{png_path} is not a PNG file.")
+    return struct.unpack(">II", header[16:24])
 
 
 def _clean(text):
@@ -64,21 +80,23 @@ def _comparable(text):
     return " ".join(_WORD.findall(text.lower()))
 
 
-def list_clipart_pairs(root=CLIPART_ROOT, *, max_title_uses=3, max_description_words=30):
+def list_clipart_pairs(root=None, *, max_title_uses=3, max_description_words=30):
     """The captioned drawings usable as image-caption pairs.
 
     Drawings are kept when their category is not in ``EXCLUDED_CATEGORIES``, their
-    title is English (every word in Debian ``wamerican``'s word list) and not generic
-    (used by at most ``max_title_uses`` drawings: collection names such as "card" or
-    "AIGA symbol signs" label hundreds). The description is appended when it is
-    English, not a URL or e-mail, at most ``max_description_words`` long and not
-    already contained in the title. Of several drawings with the same caption, only
-    the first (by path) is kept.
+    PNG has at most ``MAX_PIXELS`` pixels and a longest side of at least
+    ``MIN_LONGEST_SIDE`` pixels, and their title is English (every word in Debian
+    ``wamerican``'s word list) and not generic (used by at most ``max_title_uses``
+    drawings: collection names such as "card" or "AIGA symbol signs" label
+    hundreds). The description is appended when it is English, not a URL or e-mail,
+    at most ``max_description_words`` long and not already contained in the title.
+    Of several drawings with the same caption, only the first (by path) is kept.
 
     Parameters
     ----------
-    root : path-like, default="/usr/share/openclipart"
-        Folder holding ``png/`` and ``svg/``.
+    root : path-like, default=None
+        Folder holding ``png/`` and ``svg/``; ``CLIPART_ROOT``
+        (``/usr/share/openclipart``) when None.
     max_title_uses : int, default=3
         A title shared by more drawings is generic and all of them are dropped.
     max_description_words : int, default=30
@@ -90,7 +108,7 @@ def list_clipart_pairs(root=CLIPART_ROOT, *, max_title_uses=3, max_description_w
         Columns ``image_id`` (path below ``png/`` without extension), ``caption`` and
         ``category``, one row per drawing, sorted by ``image_id``.
     """
-    root = Path(root)
+    root = Path(CLIPART_ROOT if root is None else root)
     png_root = require_path(root / "png", debian_package="openclipart-png")
     svg_root = require_path(root / "svg", debian_package="openclipart-svg")
     english_words = {
@@ -103,6 +121,9 @@ def list_clipart_pairs(root=CLIPART_ROOT, *, max_title_uses=3, max_description_w
         category = image_id.split("/", 1)[0]
         svg_path = svg_root / f"{image_id}.svg"
         if category in EXCLUDED_CATEGORIES or not svg_path.exists():
+            continue
+        width, height = _png_size(png_path)
+        if width * height > MAX_PIXELS or max(width, height) < MIN_LONGEST_SIDE:
             continue
         title, description = map(_clean, _svg_title_and_description(svg_path))
         drawings.append((image_id, category, title, description))
@@ -131,8 +152,18 @@ def list_clipart_pairs(root=CLIPART_ROOT, *, max_title_uses=3, max_description_w
     return pd.DataFrame(rows, columns=["image_id", "caption", "category"])
 
 
-def open_clipart_image(image_id, root=CLIPART_ROOT):
-    """The drawing ``image_id`` (as listed by :func:`list_clipart_pairs`) as an RGBA image."""
-    path = require_path(Path(root) / "png" / f"{image_id}.png", debian_package="openclipart-png")
+def clipart_png_path(image_id, root=None):
+    """The PNG file of the drawing ``image_id`` (as listed by :func:`list_clipart_pairs`)."""
+    return Path(CLIPART_ROOT if root is None else root) / "png" / f"{image_id}.png"
+
+
+def open_clipart_image(image_id, root=None):
+    """The drawing ``image_id`` (as listed by :func:`list_clipart_pairs`) as an RGBA image.
+
+    Transparent margins are cropped away: many drawings sit small on a page-sized canvas.
+    """
+    path = require_path(clipart_png_path(image_id, root), debian_package="openclipart-png")
     with Image.open(path) as image:
-        return image.convert("RGBA")
+        image = image.convert("RGBA")
+    content = image.getchannel("A").getbbox()
+    return image.crop(content) if content else image

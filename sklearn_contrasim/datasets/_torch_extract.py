@@ -34,7 +34,9 @@ def _resolve_modules(model, modules):
             names.append(name_of[id(module)])
             objects.append(module)
         else:
-            raise TypeError(f"modules must hold str or torch.nn.Module, got {type(module).__name__}.")
+            raise TypeError(
+                f"modules must hold str or torch.nn.Module, got {type(module).__name__}."
+            )
     return names, objects
 
 
@@ -51,7 +53,9 @@ def _pool(output, pool):
     return output.reshape(len(output), -1).cpu().numpy()
 
 
-def module_outputs(model, inputs, modules, *, batch_size=64, pool="mean", device="cpu", verbose=False):
+def module_outputs(
+    model, inputs, modules, *, batch_size=64, pool="mean", device="cpu", verbose=False
+):
     """Outputs of chosen modules of a torch model, one array per module.
 
     The model runs in evaluation mode without gradients, one forward pass per batch
@@ -95,7 +99,8 @@ def module_outputs(model, inputs, modules, *, batch_size=64, pool="mean", device
     --------
     >>> import torch
     >>> from sklearn_contrasim.datasets import module_outputs
-    >>> model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 3))
+    >>> from torch import nn
+    >>> model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 2, 3))
     >>> images = torch.rand(10, 3, 8, 8)
     >>> first, last = module_outputs(model, images, ["0", "2"], batch_size=4)
     >>> first.shape, last.shape
@@ -103,7 +108,11 @@ def module_outputs(model, inputs, modules, *, batch_size=64, pool="mean", device
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, numbers.Integral)
+        or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if pool not in POOLINGS:
         raise ValueError(f"pool must be one of {POOLINGS}, got {pool!r}.")
@@ -127,9 +136,9 @@ def module_outputs(model, inputs, modules, *, batch_size=64, pool="mean", device
     try:
         model.to(device).eval()
         parameter = next(model.parameters(), None)
-        starts = range(0, n_examples, batch_size)
+        starts = tqdm(range(0, n_examples, batch_size), desc="forward passes", disable=not verbose)
         with torch.no_grad():
-            for n_done, start in enumerate(tqdm(starts, desc="forward passes", disable=not verbose)):
+            for n_done, start in enumerate(starts):
                 batch = torch.as_tensor(inputs[start : start + batch_size], device=device)
                 if batch.is_floating_point() and parameter is not None:
                     batch = batch.to(parameter.dtype)

@@ -55,9 +55,8 @@ def _hidden_state_batches(model, tokenizer, encoding, *, batch_size, device, ver
     model.to(device).eval()
     try:
         with torch.inference_mode():
-            for start in tqdm(
-                range(0, len(order), batch_size), disable=not verbose, desc="hidden states", unit="batch"
-            ):
+            starts = range(0, len(order), batch_size)
+            for start in tqdm(starts, disable=not verbose, desc="hidden states", unit="batch"):
                 rows = order[start : start + batch_size]
                 features = {key: [encoding[key][row] for row in rows] for key in encoding.keys()}
                 batch = tokenizer.pad(features, return_tensors="pt").to(device)
@@ -73,7 +72,9 @@ def _selected_layers(layers, n_states):
     selected = []
     for layer in layers:
         if not isinstance(layer, numbers.Integral) or not -n_states <= layer < n_states:
-            raise ValueError(f"layers must be integers in [-{n_states}, {n_states}), got {layer!r}.")
+            raise ValueError(
+                f"layers must be integers in [-{n_states}, {n_states}), got {layer!r}."
+            )
         selected.append(int(layer) % n_states)
     return selected
 
@@ -225,7 +226,8 @@ def transformer_word_states(
     >>> tokenizer = BertTokenizerFast(os.path.join(folder, "vocab.txt"))
     >>> config = BertConfig(vocab_size=8, hidden_size=8, num_hidden_layers=2,
     ...                     num_attention_heads=2, intermediate_size=16)
-    >>> states, word_index = transformer_word_states(BertModel(config), tokenizer, ["a cats sat", "cat"])
+    >>> model = BertModel(config)
+    >>> states, word_index = transformer_word_states(model, tokenizer, ["a cats sat", "cat"])
     >>> states[-1].shape, word_index.tolist()
     ((4, 8), [[0, 0], [0, 1], [0, 2], [1, 0]])
     """

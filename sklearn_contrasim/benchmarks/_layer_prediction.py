@@ -1,0 +1,258 @@
+"""The layer-prediction benchmark: find layer l of one seed among the layers of another."""
+
+import time
+from itertools import combinations
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold, check_cv
+
+from ..measures import pairwise_similarity
+from ._protocol import (
+    check_layers,
+    check_measures,
+    check_names,
+    check_representations,
+    results_frame,
+    row_splits,
+    run_tasks,
+    seeded_clone,
+)
+
+HELDOUT = ("examples", "seeds")
+
+#: The columns of the similarity table that ``return_similarities=True`` adds.
+SIMILARITY_COLUMNS = [
+    "benchmark", "dataset", "heldout", "fold", "x", "y", "measure", "layer_x", "layer_y",
+    "similarity",
+]
+
+
+def layer_prediction(
+    data,
+    measures=None,
+    *,
+    models=None,
+    layers=None,
+    heldout=HELDOUT,
+    cv=None,
+    model_cv=None,
+    dataset="custom",
+    n_jobs=None,
+    random_state=0,
+    verbose=False,
+    return_similarities=False,
+):
+    """Layer-prediction benchmark: is layer l of one model most similar to layer l of another?
+
+    Models of one architecture trained from different seeds are compared pairwise: for
+    each test pair of models ``(A, B)`` and each layer ``l`` of ``A``, a measure's
+    prediction is the layer of ``B`` it finds most similar to ``l`` on held-out examples;
+    it is correct only when that layer is ``l`` and it strictly beats every other layer
+    (ties count as misses). Chance is ``1 / n_layers``.
+
+    Measures with a set-level training API (``fit_sets``, such as ContraSim's) are trained
+    once per fold on the *training* examples of the training models, then score every
+    pair of test models on the *test* examples. Other measures need no training (the
+    closed-form measures of :mod:`sklearn_contrasim.measures`, or a measure fitted
+    beforehand): they are evaluated on the test examples. Grids are computed with
+    :func:`~sklearn_contrasim.measures.pairwise_similarity`.
+
+    Two held-out settings (``heldout``):
+
+    - ``"examples"``: train on the training examples of every model, test on the test
+      examples of every pair of models (the paper's protocol).
+    - ``"seeds"``: split the *models* with ``model_cv``; train on the training examples
+      of the training models, test on pairs of models never seen in training.
+
+    Parameters
+    ----------
+    data : Bunch or mapping
+        :func:`~sklearn_contrasim.datasets.load_layer_prediction`'s output, or a mapping
+        of model name -> list of per-layer arrays with aligned rows (the same examples).
+    measures : mapping, sequence or None, default=None
+        Name -> measure, a sequence of measures and/or default measure names, or None for
+        every measure of :func:`default_measures`.
+    models : sequence of str, default=None
+        Models used (all when None), in the order that orients the pairs: ``A`` comes
+        before ``B``.
+    layers : sequence of int, default=None
+        Layers used (all when None); the candidates of every prediction.
+    heldout : {"examples", "seeds"} or tuple of them, default=("examples", "seeds")
+        Held-out settings to run.
+    cv : int, splitter, iterable or None, default=None
+        Split over examples: None uses the data set's ``split`` (a shuffled 3-fold KFold
+        for a plain mapping), an int a shuffled KFold, or any
+        :mod:`sklearn.model_selection` splitter or iterable of (train, test) indices.
+    model_cv : int, splitter or None, default=None
+        Split over models for ``heldout="seeds"``, applied with each model as its own
+        group: None is ``GroupKFold(n_models // 2)``, an int a GroupKFold with that many
+        folds. Every fold must keep at least two training and two test models. Each
+        model fold is combined with each example fold.
+    dataset : str, default="custom"
+        Name of the data set in the table.
+    n_jobs : int, default=None
+        Fits and grids run in parallel with :class:`joblib.Parallel` (any joblib backend).
+    random_state : int, default=0
+        Seed of the folds and of measures whose ``random_state`` is None.
+    verbose : bool, default=False
+        Show a progress bar.
+    return_similarities : bool, default=False
+        Also return every similarity the predictions were made from.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per (held-out setting, fold, model pair, layer of ``A``, measure) with
+        the columns of :data:`RESULT_COLUMNS`: ``accuracy`` is 1 or 0 (one decision),
+        ``negatives`` is ``"layers"`` (the other layers of ``B``), ``trained_on`` names
+        the training models of learned measures (empty for closed-form ones).
+    similarities : pandas.DataFrame
+        Only when ``return_similarities=True``: one row per cell of every grid, with the
+        columns of :data:`SIMILARITY_COLUMNS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_contrasim.benchmarks import layer_prediction
+    >>> from sklearn_contrasim.measures import LinearCKA
+    >>> rng = np.random.RandomState(0)
+    >>> layers = [rng.randn(90, 8) for _ in range(3)]
+    >>> def seed_model():  # the same layers, each in its own rotated basis
+    ...     return [layer @ np.linalg.qr(rng.randn(8, 8))[0] for layer in layers]
+    >>> data = {f"seed{s}": seed_model() for s in range(4)}
+    >>> results = layer_prediction(data, [LinearCKA()], cv=3)
+    >>> results.groupby("heldout").accuracy.mean().round(2).to_dict()
+    {'examples': 1.0, 'seeds': 1.0}
+    """
+    representations, layer_names, split = check_representations(data)
+    models = check_names(models, representations, "models")
+    n_layers = {len(representations[model]) for model in models}
+    if len(n_layers) != 1:
+        raise ValueError("Every model must have the same layers (one architecture, several seeds).")
+    layers = check_layers(layers, n_layers.pop())
+    if len(layers) < 2:
+        raise ValueError("Layer prediction needs at least two candidate layers.")
+    heldout = (heldout,) if isinstance(heldout, str) else tuple(heldout)
+    if not heldout or not set(heldout) <= set(HELDOUT):
+        raise ValueError(f"heldout must be 'examples', 'seeds' or both, got {heldout!r}.")
+    measures = check_measures(measures)
+    n_samples = representations[models[0]][0].shape[0]
+    row_folds = row_splits(cv, split, n_samples, random_state)
+
+    # Every (held-out setting, fold): its example fold, training models and test pairs.
+    settings = []
+    if "examples" in heldout:
+        for fold in range(len(row_folds)):
+            settings.append(("examples", fold, fold, models, list(combinations(models, 2))))
+    if "seeds" in heldout:
+        model_folds = _model_splits(model_cv, models)
+        for fold, (model_fold, row_fold) in enumerate(
+            (model_fold, row_fold) for model_fold in model_folds for row_fold in range(len(row_folds))
+        ):
+            train_models, test_models = ([models[i] for i in part] for part in model_fold)
+            settings.append(
+                ("seeds", fold, row_fold, train_models, list(combinations(test_models, 2)))
+            )
+
+    def layer_arrays(model, rows):
+        return [representations[model][layer][rows] for layer in layers]
+
+    # Learned (set-level) measures: one fit per setting and fold. Closed-form measures:
+    # one grid per (example fold, pair), shared by every setting that tests that pair.
+    tasks, keys = [], []
+    for name, measure in measures.items():
+        if hasattr(measure, "fit_sets"):
+            for setting, fold, row_fold, train_models, pairs in settings:
+                train, test = row_folds[row_fold]
+                keys.append((name, setting, fold))
+                tasks.append((_fit_sets_and_grids, dict(
+                    measure=seeded_clone(measure, random_state),
+                    train_sets={model: layer_arrays(model, train) for model in train_models},
+                    test_pairs=[(pair, layer_arrays(pair[0], test), layer_arrays(pair[1], test))
+                                for pair in pairs],
+                )))
+        else:
+            needed = sorted({(row_fold, pair) for _, _, row_fold, _, pairs in settings
+                             for pair in pairs})
+            for row_fold, pair in needed:
+                test = row_folds[row_fold][1]
+                keys.append((name, row_fold, pair))
+                tasks.append((_grid, dict(
+                    measure=seeded_clone(measure, random_state),
+                    Xs=layer_arrays(pair[0], test), Ys=layer_arrays(pair[1], test),
+                )))
+    outputs = dict(zip(keys, run_tasks(tasks, n_jobs=n_jobs, verbose=verbose,
+                                       description="layer prediction")))
+
+    rows, similarities = [], []
+    for name, measure in measures.items():
+        learned = hasattr(measure, "fit_sets")
+        for setting, fold, row_fold, train_models, pairs in settings:
+            if learned:
+                fit_time, grids = outputs[(name, setting, fold)]
+            for pair in pairs:
+                if learned:
+                    grid, score_time = grids[pair]
+                else:
+                    fit_time = 0.0
+                    grid, score_time = outputs[(name, row_fold, pair)]
+                context = dict(
+                    benchmark="layer_prediction", dataset=dataset, heldout=setting, fold=fold,
+                    trained_on=",".join(train_models) if learned else "", x=pair[0], y=pair[1],
+                    measure=name, negatives="layers", chance=1 / len(layers),
+                    fit_time=fit_time, score_time=score_time, n_decisions=1,
+                )
+                for position, layer in enumerate(layers):
+                    others = np.delete(grid[position], position)
+                    rows.append({**context, "layer": layer,
+                                 "layer_name": layer_names[pair[0]][layer],
+                                 "accuracy": float(grid[position, position] > others.max())})
+                if return_similarities:
+                    similarities.extend(
+                        dict(benchmark="layer_prediction", dataset=dataset, heldout=setting,
+                             fold=fold, x=pair[0], y=pair[1], measure=name, layer_x=layer_x,
+                             layer_y=layer_y, similarity=float(grid[i, j]))
+                        for i, layer_x in enumerate(layers) for j, layer_y in enumerate(layers)
+                    )
+    results = results_frame(rows)
+    if return_similarities:
+        return results, pd.DataFrame(similarities, columns=SIMILARITY_COLUMNS)
+    return results
+
+
+def _model_splits(model_cv, models):
+    """Return the (train, test) model indices of every fold; each side needs two models."""
+    n_models = len(models)
+    if model_cv is None or isinstance(model_cv, Integral):
+        n_splits = n_models // 2 if model_cv is None else model_cv
+        if n_splits < 2:
+            raise ValueError(
+                "Holding out seeds needs at least four models (two to train on, two never "
+                f"seen in training to test on), got {n_models}."
+            )
+        model_cv = GroupKFold(n_splits)
+    folds = list(check_cv(model_cv).split(np.zeros((n_models, 1)), groups=np.arange(n_models)))
+    for train, test in folds:
+        if len(train) < 2 or len(test) < 2:
+            raise ValueError(
+                "Every model fold must keep at least two training models and two test models "
+                f"(a pair of unseen seeds); a fold has {len(train)} and {len(test)}."
+            )
+    return folds
+
+
+def _fit_sets_and_grids(measure, train_sets, test_pairs):
+    """Fit a set-level measure on training layers; return its fit time and test grids."""
+    start = time.perf_counter()
+    measure.fit_sets(train_sets)
+    fit_time = time.perf_counter() - start
+    return fit_time, {pair: _grid(measure, Xs, Ys) for pair, Xs, Ys in test_pairs}
+
+
+def _grid(measure, Xs, Ys):
+    """Return the layer × layer similarity grid of a closed-form or fitted measure, timed."""
+    start = time.perf_counter()
+    grid = pairwise_similarity(measure, Xs, Ys)
+    return grid, time.perf_counter() - start

@@ -1,0 +1,170 @@
+"""The multilingual benchmark: retrieve a chunk's translations, in languages never trained on."""
+
+from itertools import combinations
+
+from ._protocol import (
+    check_layers,
+    check_measures,
+    check_names,
+    check_negatives,
+    check_representations,
+    fit_and_retrieve,
+    results_frame,
+    retrieval_rows,
+    row_splits,
+    run_tasks,
+    seeded_clone,
+)
+
+
+def multilingual(
+    data,
+    measures=None,
+    *,
+    languages=None,
+    train_pairs=None,
+    layers=None,
+    cv=None,
+    negatives=("random", "hard"),
+    chunk_size=16,
+    n_negatives=10,
+    n_repeats=1,
+    dataset="custom",
+    n_jobs=None,
+    random_state=0,
+    verbose=False,
+):
+    """Multilingual benchmark: do a measure's scores pair sentences with their translations?
+
+    For every layer, every training language pair ``(a, b)`` and every fold, each
+    measure is fitted on the training sentences of ``a`` (``X``) and ``b`` (``y``) and
+    scored on the held-out sentences of every pair of languages that are *neither* ``a``
+    nor ``b`` (not merely the reversed pair), with the 1-vs-k protocol of
+    :func:`~sklearn_contrasim.metrics.retrieval_accuracy`: a chunk of sentences in one
+    language must be more similar to its translations than to each of ``n_negatives``
+    chunks of other sentences (``"random"``: drawn at random; ``"hard"``: each sentence
+    replaced by one of its nearest neighbours in the second language's representation).
+    Chance is ``1 / (n_negatives + 1)``.
+
+    Parameters
+    ----------
+    data : Bunch or mapping
+        :func:`~sklearn_contrasim.datasets.load_multilingual`'s output, or a mapping of
+        language -> list of per-layer arrays with aligned rows (row ``k`` = sentence
+        ``k`` in every language).
+    measures : mapping, sequence or None, default=None
+        Name -> measure, a sequence of measures and/or default measure names, or None for
+        every measure of :func:`default_measures`.
+    languages : sequence of str, default=None
+        Languages used (all of them when None); at least four, so that a pair of
+        languages remains after holding out the training pair.
+    train_pairs : sequence of (str, str), default=None
+        Training language pairs; by default English (or the first language) with each
+        other language.
+    layers : int, sequence of int or None, default=None
+        Layers evaluated (all when None).
+    cv : int, splitter, iterable or None, default=None
+        Split over sentences: None uses the data set's ``split`` (a shuffled 3-fold
+        KFold for a plain mapping), an int a shuffled KFold, or any
+        :mod:`sklearn.model_selection` splitter or iterable of (train, test) indices.
+    negatives : {"random", "hard"} or tuple of them, default=("random", "hard")
+        The negatives of the retrieval protocol.
+    chunk_size : int, default=16
+        Sentences per chunk (the reference code cuts 5,000 test sentences into 8
+        chunks; on a few hundred test sentences smaller chunks give enough decisions).
+    n_negatives : int, default=10
+        Negative chunks per decision.
+    n_repeats : int, default=1
+        Independent shuffles of the test sentences, pooled.
+    dataset : str, default="custom"
+        Name of the data set in the table.
+    n_jobs : int, default=None
+        Fits run in parallel with :class:`joblib.Parallel` (any joblib backend).
+    random_state : int, default=0
+        Seed of the folds, the retrieval protocol and measures whose
+        ``random_state`` is None.
+    verbose : bool, default=False
+        Show a progress bar.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per (training pair, fold, test pair, layer, measure, negatives) with the
+        columns of :data:`RESULT_COLUMNS`: ``x`` and ``y`` are the test languages,
+        ``trained_on`` the training pair (``"en-de"``), ``heldout`` is ``"languages"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_contrasim.benchmarks import multilingual
+    >>> from sklearn_contrasim.measures import LinearCKA
+    >>> rng = np.random.RandomState(0)
+    >>> meaning = rng.randn(100, 5)
+    >>> def rotation():
+    ...     return np.linalg.qr(rng.randn(5, 5))[0]
+    >>> data = {lang: [meaning @ rotation()] for lang in ["en", "de", "fr", "es"]}
+    >>> results = multilingual(data, [LinearCKA()], chunk_size=8, cv=2)
+    >>> sorted(set(zip(results.trained_on, results.x + "-" + results.y)))[:3]
+    [('en-de', 'fr-es'), ('en-es', 'de-fr'), ('en-fr', 'de-es')]
+    >>> float(results.accuracy.mean())
+    1.0
+    """
+    representations, layer_names, split = check_representations(data)
+    languages = check_names(languages, representations, "languages")
+    train_pairs = _check_train_pairs(train_pairs, languages)
+    n_layers = {len(representations[language]) for language in languages}
+    if len(n_layers) != 1:
+        raise ValueError("Every language must have the same layers (one multilingual model).")
+    layers = check_layers(layers, n_layers.pop())
+    negatives = check_negatives(negatives)
+    measures = check_measures(measures)
+    n_samples = representations[languages[0]][0].shape[0]
+    folds = row_splits(cv, split, n_samples, random_state)
+    retrieval = dict(chunk_size=chunk_size, n_negatives=n_negatives, n_repeats=n_repeats,
+                     random_state=random_state)
+
+    contexts, tasks = [], []
+    for layer in layers:
+        arrays = {language: representations[language][layer] for language in languages}
+        for first, second in train_pairs:
+            test_pairs = [
+                pair for pair in combinations(languages, 2) if not {first, second} & set(pair)
+            ]
+            for fold, (train, test) in enumerate(folds):
+                for name, measure in measures.items():
+                    contexts.append(dict(
+                        benchmark="multilingual", dataset=dataset, heldout="languages",
+                        fold=fold, trained_on=f"{first}-{second}", layer=layer,
+                        layer_name=layer_names[first][layer], measure=name,
+                        chance=1 / (n_negatives + 1),
+                    ))
+                    tests = [((x, y), arrays[x][test], arrays[y][test]) for x, y in test_pairs]
+                    tasks.append((fit_and_retrieve, dict(
+                        measure=seeded_clone(measure, random_state),
+                        X_train=arrays[first][train], y_train=arrays[second][train],
+                        tests=tests, negatives=negatives, retrieval=retrieval,
+                    )))
+    outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="multilingual")
+    return results_frame(retrieval_rows(contexts, outputs))
+
+
+def _check_train_pairs(train_pairs, languages):
+    """Validate the training pairs; each must leave a pair of unseen languages to test on."""
+    if len(languages) < 4:
+        raise ValueError(
+            "The multilingual benchmark needs at least four languages: two to train on and "
+            f"two never seen in training to test on; got {languages}."
+        )
+    if train_pairs is None:
+        anchor = "en" if "en" in languages else languages[0]
+        return [(anchor, language) for language in languages if language != anchor]
+    train_pairs = [tuple(pair) for pair in train_pairs]
+    for pair in train_pairs:
+        if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(languages):
+            raise ValueError(
+                f"Each training pair must be two different languages among {languages}, "
+                f"got {pair!r}."
+            )
+    if not train_pairs:
+        raise ValueError("train_pairs must hold at least one pair.")
+    return train_pairs

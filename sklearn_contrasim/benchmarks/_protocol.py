@@ -1,0 +1,266 @@
+"""Shared machinery of the benchmark runners: inputs, measures, splits, parallel fits, rows.
+
+Every runner builds a list of independent *tasks* (one fit of one measure and the scores
+that follow from it), runs them with :class:`joblib.Parallel`, and turns what they
+return into rows of one tidy table. A task receives everything it needs as arguments
+(its arrays, a clone of its measure, fixed seeds), so the result does not depend on
+where or in which order tasks run: under ``joblib.parallel_backend("dask")`` the same
+call gives the same table on a Dask cluster.
+"""
+
+import time
+from collections.abc import Mapping
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.model_selection import KFold, PredefinedSplit, check_cv
+from tqdm.auto import tqdm
+
+from ..metrics import retrieval_accuracy
+
+#: The columns of every runner's result table, in order.
+RESULT_COLUMNS = [
+    "benchmark",
+    "dataset",
+    "heldout",
+    "fold",
+    "trained_on",
+    "x",
+    "y",
+    "layer",
+    "layer_name",
+    "measure",
+    "negatives",
+    "accuracy",
+    "n_decisions",
+    "chance",
+    "fit_time",
+    "score_time",
+]
+
+NEGATIVES = ("random", "hard")
+
+
+def check_representations(data):
+    """Return the per-layer arrays, layer names and split of a data set or a plain mapping.
+
+    Parameters
+    ----------
+    data : Bunch or mapping
+        A loader's Bunch (keys ``representations``, ``layer_names``, ``split``), or a
+        mapping of name to a list of per-layer arrays (or one array: a single layer).
+
+    Returns
+    -------
+    representations : dict of str to list of ndarray
+    layer_names : dict of str to list of str
+    split : ndarray of str or None
+        ``"train"``/``"test"`` per row, None when ``data`` has no split.
+    """
+    if not isinstance(data, Mapping):
+        raise TypeError(
+            "data must be a data set from sklearn_contrasim.datasets or a mapping of name -> "
+            f"list of per-layer arrays, got {type(data).__name__}."
+        )
+    if "representations" in data:
+        raw, layer_names, split = data["representations"], data.get("layer_names"), data.get("split")
+    else:
+        raw, layer_names, split = data, None, None
+    if not isinstance(raw, Mapping) or not raw:
+        raise ValueError("The representations must be a non-empty mapping of name -> per-layer arrays.")
+    representations = {}
+    for name, layers in raw.items():
+        layers = [layers] if isinstance(layers, np.ndarray) else list(layers)
+        if not layers:
+            raise ValueError(f"{name!r} has no layers.")
+        arrays = []
+        for index, layer in enumerate(layers):
+            array = np.asarray(layer)
+            if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
+                raise ValueError(
+                    f"Layer {index} of {name!r} must be a numeric 2-D array (n_samples, width), "
+                    f"got shape {array.shape} and dtype {array.dtype}."
+                )
+            arrays.append(array)
+        representations[str(name)] = arrays
+    n_rows = {name: {array.shape[0] for array in arrays} for name, arrays in representations.items()}
+    if len(set().union(*n_rows.values())) != 1:
+        raise ValueError(
+            "Rows must be aligned across every name and layer (row k = the same example), but "
+            f"the numbers of rows differ: {n_rows}."
+        )
+    if layer_names is None:
+        layer_names = {name: [str(index) for index in range(len(arrays))]
+                       for name, arrays in representations.items()}
+    if split is not None:
+        split = np.asarray(split).astype(str)
+        n_samples = next(iter(representations.values()))[0].shape[0]
+        if split.shape != (n_samples,) or not set(split) <= {"train", "test"}:
+            raise ValueError(
+                f"split must hold 'train' or 'test' for each of the {n_samples} rows."
+            )
+    return representations, {name: list(layer_names[name]) for name in representations}, split
+
+
+def check_names(requested, available, what):
+    """Return ``requested`` (all of ``available`` when None) after checking each exists."""
+    if requested is None:
+        return list(available)
+    requested = [requested] if isinstance(requested, str) else list(requested)
+    missing = [name for name in requested if name not in available]
+    if missing:
+        raise ValueError(f"Unknown {what} {missing}; the data holds {list(available)}.")
+    return requested
+
+
+def check_layers(layers, n_layers):
+    """Return non-negative layer indices from None (all), an int or a sequence of ints."""
+    if layers is None:
+        return list(range(n_layers))
+    layers = [layers] if isinstance(layers, Integral) else list(layers)
+    for layer in layers:
+        if not isinstance(layer, Integral) or not -n_layers <= layer < n_layers:
+            raise ValueError(f"Layer {layer!r} is not an index of the {n_layers} layers.")
+    return sorted({layer % n_layers for layer in layers})
+
+
+def check_negatives(negatives):
+    """Return the negatives modes as a tuple, each ``"random"`` or ``"hard"``."""
+    negatives = (negatives,) if isinstance(negatives, str) else tuple(negatives)
+    if not negatives or not set(negatives) <= set(NEGATIVES):
+        raise ValueError(f"negatives must be 'random', 'hard' or both, got {negatives!r}.")
+    return negatives
+
+
+def row_splits(cv, split, n_samples, random_state):
+    """Return the (train rows, test rows) of every fold.
+
+    ``cv=None`` uses the data set's own ``split`` (a
+    :class:`~sklearn.model_selection.PredefinedSplit`, one fold) when it has one and a
+    shuffled 3-fold :class:`~sklearn.model_selection.KFold` otherwise; an int is a
+    shuffled KFold with that many folds; anything else goes through
+    :func:`sklearn.model_selection.check_cv` (a splitter or an iterable of splits).
+    """
+    if cv is None and split is not None:
+        cv = PredefinedSplit(np.where(split == "test", 0, -1))
+    elif cv is None or isinstance(cv, Integral):
+        cv = KFold(3 if cv is None else cv, shuffle=True, random_state=random_state)
+    folds = list(check_cv(cv).split(np.zeros((n_samples, 1))))
+    if not folds:
+        raise ValueError("cv gave no split.")
+    return folds
+
+
+def run_tasks(tasks, *, n_jobs, verbose, description):
+    """Run ``(function, kwargs)`` tasks with joblib and return their results, in order."""
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(function)(**kwargs) for function, kwargs in tasks
+    )
+    return list(tqdm(results, total=len(tasks), desc=description, disable=not verbose))
+
+
+def seeded_clone(measure, random_state):
+    """Clone ``measure``; a clone whose ``random_state`` is None gets the runner's seed."""
+    measure = clone(measure)
+    if measure.get_params(deep=False).get("random_state", 0) is None:
+        measure.set_params(random_state=random_state)
+    return measure
+
+
+def fit_and_retrieve(measure, X_train, y_train, tests, *, negatives, retrieval):
+    """Fit a clone of ``measure`` on training pairs, then run the retrieval protocol on tests.
+
+    Parameters
+    ----------
+    measure : BaseSimilarity
+        Measure to clone and fit.
+    X_train, y_train : ndarray
+        Paired training rows.
+    tests : list of (key, X_test, y_test)
+        Held-out paired sets, each scored with every mode of ``negatives``.
+    negatives : tuple of str
+    retrieval : dict
+        Keyword arguments of :func:`~sklearn_contrasim.metrics.retrieval_accuracy`.
+
+    Returns
+    -------
+    scores : list of dict
+        One per (test, negatives): ``key``, ``negatives``, ``accuracy``,
+        ``n_decisions``, ``fit_time`` (the fit, shared by every test) and ``score_time``.
+    """
+    start = time.perf_counter()
+    measure = measure.fit(X_train, y_train)
+    fit_time = time.perf_counter() - start
+    scores = []
+    for key, X_test, y_test in tests:
+        for mode in negatives:
+            start = time.perf_counter()
+            accuracy, hits = retrieval_accuracy(
+                measure, X_test, y_test, negatives=mode, return_hits=True, **retrieval
+            )
+            scores.append(
+                dict(key=key, negatives=mode, accuracy=accuracy, n_decisions=int(hits.size),
+                     fit_time=fit_time, score_time=time.perf_counter() - start)
+            )
+    return scores
+
+
+def retrieval_rows(contexts, outputs):
+    """Merge each task's context with its scores into table rows.
+
+    A score's ``key`` is the ``(x, y)`` names of its test pair; ``None`` keeps the
+    context's own ``x`` and ``y``.
+    """
+    rows = []
+    for context, scores in zip(contexts, outputs):
+        for score in scores:
+            row = {**context, **score}
+            key = row.pop("key")
+            if key is not None:
+                row["x"], row["y"] = key
+            rows.append(row)
+    return rows
+
+
+def results_frame(rows):
+    """Return the tidy result table (the documented columns, in order) of a list of row dicts."""
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def check_measures(measures):
+    """Return a dict of name -> measure from None (every measure), a mapping or a sequence.
+
+    A sequence may mix measures (named by their class) and names of the default measures
+    (see :func:`default_measures`).
+    """
+    from ._presets import default_measures
+
+    if measures is None:
+        return default_measures()
+    if isinstance(measures, Mapping):
+        named = dict(measures)
+    else:
+        measures = [measures] if isinstance(measures, str) else list(measures)
+        defaults = default_measures() if any(isinstance(m, str) for m in measures) else {}
+        named = {}
+        for measure in measures:
+            if isinstance(measure, str):
+                if measure not in defaults:
+                    raise ValueError(
+                        f"Unknown measure {measure!r}; the default measures are {list(defaults)}."
+                    )
+                named[measure] = defaults[measure]
+            else:
+                named[type(measure).__name__] = measure
+    if not named:
+        raise ValueError("measures must name at least one measure.")
+    for name, measure in named.items():
+        if not all(hasattr(measure, method) for method in ("fit", "similarity", "get_params")):
+            raise TypeError(
+                f"Measure {name!r} must be a similarity estimator (fit, similarity, "
+                f"get_params), got {type(measure).__name__}."
+            )
+    return named

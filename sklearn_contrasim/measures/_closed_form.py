@@ -1,0 +1,84 @@
+"""Machinery shared by the closed-form measures: a summary per set, combined pair by pair."""
+
+from abc import abstractmethod
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .._base import BaseSimilarity
+
+
+class DegenerateSimilarityWarning(UserWarning):
+    """Warning issued when a measure's value is fixed by the shapes of the data.
+
+    With more features than samples, centred data span the whole space orthogonal to the
+    constant vector, so canonical correlations reach 1 whatever the data: the CCA family
+    then says nothing about the representations. Use more samples than features, or
+    reduce the dimension first (:class:`SVCCA`).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn_contrasim.measures import DegenerateSimilarityWarning, MeanCCA
+    >>> rng = np.random.RandomState(0)
+    >>> X, y = rng.randn(5, 8), rng.randn(5, 8)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     value = MeanCCA().fit(X, y).similarity(X, y)
+    >>> round(value, 6), caught[0].category is DegenerateSimilarityWarning
+    (1.0, True)
+    """
+
+
+def centre_columns(X):
+    """Return ``X`` minus its column means, with constant columns exactly zero.
+
+    The means are computed in float64 and the result keeps the dtype of ``X``. A constant
+    column (maximum equal to minimum) is set to exact zeros, so that rounding in its mean
+    can never turn it into spurious variance.
+    """
+    means = X.mean(axis=0, dtype=np.float64)
+    centred = X - means.astype(X.dtype, copy=False)
+    centred[:, np.ptp(X, axis=0) == 0] = 0
+    return centred
+
+
+class _SummarySimilarity(BaseSimilarity):
+    """A closed-form measure: an expensive summary per set, a cheap combination per pair.
+
+    ``similarity(X, y)`` is ``_combine(_summarize(X), _summarize(y))``. A layer grid
+    (:func:`~sklearn_contrasim.measures.pairwise_similarity`) summarises every layer once
+    and combines every pair, so its cost is one summary per layer, not per pair.
+    """
+
+    # Whether _combine(a, b) == _combine(b, a); the grid of a list with itself then
+    # computes one triangle only.
+    _symmetric = True
+
+    def _fit(self, X, y):
+        self._validate_params()
+
+    def _compare(self, X, y):
+        return self._combine(self._summarize(X), self._summarize(y))
+
+    @abstractmethod
+    def _summarize(self, X):
+        """Return what ``_combine`` needs to know about one validated set."""
+
+    @abstractmethod
+    def _combine(self, summary_x, summary_y):
+        """Return the similarity (a float) of two summarised sets."""
+
+    def _grid(self, Xs, Ys, verbose=False):
+        """Return the ``len(Xs) x len(Ys)`` similarity matrix; ``Ys=None`` pairs Xs with itself."""
+        summaries_x = [self._summarize(X) for X in Xs]
+        summaries_y = summaries_x if Ys is None else [self._summarize(Y) for Y in Ys]
+        mirror = Ys is None and self._symmetric
+        grid = np.empty((len(summaries_x), len(summaries_y)))
+        for i in tqdm(range(len(summaries_x)), disable=not verbose, desc=type(self).__name__):
+            for j in range(i if mirror else 0, len(summaries_y)):
+                grid[i, j] = self._combine(summaries_x[i], summaries_y[j])
+                if mirror:
+                    grid[j, i] = grid[i, j]
+        return grid

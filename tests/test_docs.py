@@ -1,0 +1,136 @@
+"""The documentation: API reference coverage, public docstrings, and the Sphinx build.
+
+The build test runs the README's command (``python -m sphinx -W --keep-going -b html``)
+on a fresh copy of ``docs/`` (no generated pages, no executed examples), so it fails when
+any page, docstring or gallery example breaks the build.
+"""
+
+import importlib
+import inspect
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("numpydoc")
+from numpydoc.validate import validate  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+PUBLIC_MODULES = [
+    "sklearn_contrasim",
+    "sklearn_contrasim.measures",
+    "sklearn_contrasim.contrasim",
+    "sklearn_contrasim.metrics",
+    "sklearn_contrasim.datasets",
+    "sklearn_contrasim.benchmarks",
+    "sklearn_contrasim.plotting",
+]
+# numpydoc validation codes every public class and function must pass: a docstring, an
+# Examples section, and a Parameters section that matches the signature.
+OBJECT_CHECKS = {"GL08", "EX01", "PR01", "PR02"}
+# Public methods need a docstring whose Parameters match the signature, not an example.
+METHOD_CHECKS = {"GL08", "PR01", "PR02"}
+# Build products of the docs, never part of a clean checkout.
+BUILD_PRODUCTS = ("_build", "generated", "auto_examples", "sg_execution_times.rst")
+
+
+def _public_names():
+    """Yield ``(module name, public name, object)`` for every name in every ``__all__``."""
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            if not name.startswith("__"):
+                yield module_name, name, getattr(module, name)
+
+
+def _documented_name(module_name, name, obj):
+    """The name under which the API reference documents ``obj``: where it is defined."""
+    defining_module = getattr(obj, "__module__", module_name)
+    public_module = ".".join(part for part in defining_module.split(".") if not part.startswith("_"))
+    return f"{public_module}.{name}"
+
+
+def _api_reference_entries():
+    """Full names listed by the autosummary tables of ``docs/api.rst``."""
+    entries, current_module = set(), None
+    for line in (DOCS / "api.rst").read_text().splitlines():
+        directive = re.match(r"\.\.\s+currentmodule::\s+(\S+)", line)
+        if directive:
+            current_module = directive.group(1)
+            continue
+        entry = re.match(r"\s{3,}~?([A-Za-z_][\w.]*)\s*$", line)
+        if entry and current_module is not None:
+            entries.add(f"{current_module}.{entry.group(1)}")
+    return entries
+
+
+def _validation_errors(full_name, checks):
+    return [f"{full_name}: {code} {message}" for code, message in validate(full_name)["errors"]
+            if code in checks]
+
+
+def test_api_reference_lists_every_public_name():
+    entries = _api_reference_entries()
+    missing = sorted(
+        _documented_name(module_name, name, obj)
+        for module_name, name, obj in _public_names()
+        if _documented_name(module_name, name, obj) not in entries
+    )
+    assert not missing, f"public names missing from docs/api.rst: {missing}"
+
+
+def test_api_reference_lists_only_existing_names():
+    unknown = []
+    for full_name in _api_reference_entries():
+        module_name, _, name = full_name.rpartition(".")
+        try:
+            getattr(importlib.import_module(module_name), name)
+        except (ImportError, AttributeError):
+            unknown.append(full_name)
+    assert not unknown, f"docs/api.rst lists names that do not exist: {sorted(unknown)}"
+
+
+def test_public_docstrings_follow_numpydoc():
+    errors = []
+    for module_name, name, obj in _public_names():
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue
+        full_name = _documented_name(module_name, name, obj)
+        errors += _validation_errors(full_name, OBJECT_CHECKS)
+        if inspect.isclass(obj):
+            for method_name, method in inspect.getmembers(obj, inspect.isfunction):
+                if not method_name.startswith("_") and method.__module__.startswith(
+                    "sklearn_contrasim"
+                ):
+                    errors += _validation_errors(f"{full_name}.{method_name}", METHOD_CHECKS)
+    assert not errors, "numpydoc problems:\n" + "\n".join(sorted(set(errors)))
+
+
+@pytest.mark.slow
+def test_docs_build_with_warnings_as_errors(tmp_path):
+    source = tmp_path / "docs"
+    shutil.copytree(DOCS, source, ignore=shutil.ignore_patterns(*BUILD_PRODUCTS))
+    html = tmp_path / "html"
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+               str(source), str(html)]
+    start = time.perf_counter()
+    build = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    duration = time.perf_counter() - start
+    assert build.returncode == 0, (
+        f"the docs build failed after {duration:.0f} s:\n{build.stdout[-5000:]}\n"
+        f"{build.stderr[-10000:]}"
+    )
+    # Every page was written, and every gallery example ran and drew its figures.
+    for page in ("index", "install", "api", "benchmark_results", "user_guide/index",
+                 "auto_examples/index"):
+        assert (html / f"{page}.html").is_file(), page
+    examples = sorted((DOCS / "examples").glob("plot_*.py"))
+    assert examples
+    for example in examples:
+        assert (html / "auto_examples" / f"{example.stem}.html").is_file(), example.name
+    assert list((html / "_images").glob("sphx_glr_plot_*_001.png"))

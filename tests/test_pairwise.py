@@ -1,0 +1,189 @@
+"""Layer grids: pairwise_similarity equals pair-by-pair similarity, and is efficient."""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from sklearn_contrasim import BaseSimilarity
+from sklearn_contrasim.measures import (
+    PWCCA,
+    RBFCKA,
+    SVCCA,
+    DegenerateSimilarityWarning,
+    DotProduct,
+    LinearCKA,
+    MeanCCA,
+    NormSimilarity,
+    OrthogonalProcrustes,
+    pairwise_similarity,
+)
+from sklearn_contrasim.measures import _cka
+
+MEASURES = [LinearCKA(), LinearCKA(debiased=True), RBFCKA(), RBFCKA(debiased=True),
+            MeanCCA(), SVCCA(), PWCCA(), OrthogonalProcrustes()]
+
+
+def network(n_samples, widths, seed=0, dtype=np.float64):
+    """Layers of one network: successive noisy mixtures, so neighbours are similar."""
+    rng = np.random.RandomState(seed)
+    current = rng.randn(n_samples, widths[0])
+    layers = []
+    for width in widths:
+        current = np.tanh(current @ rng.randn(current.shape[1], width))
+        current = current + 0.3 * rng.randn(n_samples, width)
+        layers.append(current.astype(dtype))
+    return layers
+
+
+def pair_by_pair(measure, Xs, Ys):
+    return np.array([[clone(measure).fit(X, Y).similarity(X, Y) for Y in Ys] for X in Xs])
+
+
+@pytest.mark.parametrize("measure", MEASURES, ids=repr)
+@pytest.mark.parametrize("n_samples", [40, 6], ids=["n>d", "n<d"])
+def test_grid_equals_pair_by_pair(measure, n_samples):
+    Xs = network(n_samples, [3, 8, 5])
+    Ys = network(n_samples, [4, 9], seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateSimilarityWarning)  # CCA with n < d
+        grid = pairwise_similarity(measure, Xs, Ys)
+        square = pairwise_similarity(measure, Xs)
+        assert grid.shape == (3, 2) and square.shape == (3, 3)
+        np.testing.assert_allclose(grid, pair_by_pair(measure, Xs, Ys), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(square, pair_by_pair(measure, Xs, Xs), rtol=1e-9, atol=1e-12)
+
+
+def test_row_wise_measures_and_an_asymmetric_grid():
+    Xs = network(30, [4, 4, 4])
+    for measure in (DotProduct(), NormSimilarity(), PWCCA()):
+        np.testing.assert_allclose(pairwise_similarity(measure, Xs), pair_by_pair(measure, Xs, Xs),
+                                   rtol=1e-9)
+    assert not np.allclose(pairwise_similarity(PWCCA(), Xs), pairwise_similarity(PWCCA(), Xs).T)
+    with pytest.raises(ValueError, match="same number of features"):
+        pairwise_similarity(DotProduct(), [Xs[0]], [Xs[0][:, :2]])
+
+
+def test_layer_prediction_diagonal_wins_on_two_seeds_of_one_network():
+    # Two "seeds": the same layers seen through different rotations plus noise.
+    rng = np.random.RandomState(0)
+    model_a = network(200, [6, 6, 6, 6])
+    model_b = [layer @ np.linalg.qr(rng.randn(6, 6))[0] + 0.1 * rng.randn(200, 6)
+               for layer in model_a]
+    grid = pairwise_similarity(LinearCKA(), model_a, model_b)
+    assert list(grid.argmax(axis=1)) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+@pytest.mark.parametrize("n_samples", [300, 12], ids=["features", "gram"])
+def test_float32_grid_accumulates_in_float64(debiased, n_samples):
+    # Far from the origin, where float32 sums would lose the variance.
+    Xs = [layer + 100 for layer in network(n_samples, [20, 30, 25], dtype=np.float32)]
+    Ys = network(n_samples, [40, 20], seed=1, dtype=np.float32)
+    measure = LinearCKA(debiased=debiased)
+    grid = pairwise_similarity(measure, Xs, Ys)
+    exact = pair_by_pair(measure, [X.astype(np.float64) for X in Xs],
+                         [Y.astype(np.float64) for Y in Ys])
+    np.testing.assert_allclose(grid, exact, atol=1e-5)
+
+
+def test_cka_self_terms_once_and_cross_terms_batched(monkeypatch):
+    calls = []
+
+    def counting(A, B, block_starts):
+        calls.append(len(block_starts))
+        return original(A, B, block_starts)
+
+    original = _cka._block_frobenius
+    monkeypatch.setattr(_cka, "_block_frobenius", counting)
+    Xs, Ys = network(100, [5, 6, 7]), network(100, [4, 5, 6, 7], seed=1)
+    pairwise_similarity(LinearCKA(), Xs, Ys)
+    # One product per layer of Xs against all of Ys at once (4 blocks), then one
+    # self-term per layer: 3 + 3 + 4 products for 12 pairs.
+    assert sorted(calls) == [1] * 7 + [4] * 3
+    calls.clear()
+    pairwise_similarity(LinearCKA(), Xs)
+    # A list with itself: the upper triangle, self-terms on its diagonal.
+    assert calls == [3, 2, 1]
+
+
+def test_gram_route_summarises_each_layer_once(monkeypatch):
+    calls = []
+    original = RBFCKA._summarize
+
+    def counting(self, X):
+        calls.append(X.shape)
+        return original(self, X)
+
+    monkeypatch.setattr(RBFCKA, "_summarize", counting)
+    pairwise_similarity(RBFCKA(), network(30, [3, 4]), network(30, [5, 6, 7], seed=1))
+    assert len(calls) == 5
+
+
+def test_route_choice_by_samples_versus_features():
+    assert not _cka._use_gram_route(5000, [768] * 13, [768] * 13)
+    assert _cka._use_gram_route(50, [768] * 13, [768] * 13)
+    # Never an n x n matrix when n exceeds every width, whatever the layer counts.
+    assert not _cka._use_gram_route(1000, [999] * 20, [999] * 20)
+
+
+def test_feature_grid_builds_no_n_by_n_matrix():
+    Xs = network(20_000, [4, 5, 6])
+    tracemalloc.start()
+    pairwise_similarity(LinearCKA(debiased=True), Xs)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 30e6  # one n x n float64 matrix would take 3.2 GB
+
+
+@pytest.mark.parametrize(
+    "Xs, Ys, error, message",
+    [
+        ([], None, ValueError, "at least one layer"),
+        ([np.ones((10, 2))], [np.ones((11, 2))], ValueError, "same examples"),
+        ([np.full((10, 2), np.nan)], None, ValueError, "NaN"),
+        ([np.ones(10)], None, ValueError, "2D array"),
+        ([np.ones((10, 2, 2))], None, ValueError, "dim 3"),
+        (np.ones((10, 2)), None, ValueError, "list of 2-D arrays"),
+        ([np.ones((1, 2))], None, ValueError, "minimum of 2"),
+    ],
+    ids=["empty", "rows", "nan", "1-d", "3-d", "one-array", "one-sample"],
+)
+def test_bad_layers_raise_a_clear_error(Xs, Ys, error, message):
+    with pytest.raises(error, match=message):
+        pairwise_similarity(LinearCKA(), Xs, Ys)
+
+
+def test_bad_measures_raise():
+    X = np.random.RandomState(0).randn(10, 2)
+    with pytest.raises(TypeError, match="BaseSimilarity"):
+        pairwise_similarity("cka", [X])
+    with pytest.raises(ValueError, match="parameter"):
+        pairwise_similarity(RBFCKA(threshold=-1.0), [X])
+    with pytest.raises(ValueError, match="minimum of 4"):
+        pairwise_similarity(LinearCKA(debiased=True), [X[:3]])
+
+
+class FittedScale(BaseSimilarity):
+    """A 'learned' measure: cosine of mean rows after a scale learned in fit."""
+
+    def _fit(self, X, y):
+        self.scale_ = np.abs(X).mean()
+
+    def _compare(self, X, y):
+        a, b = X.mean(axis=0) * self.scale_, y.mean(axis=0)
+        return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_learned_measures_must_be_fitted_and_are_applied_as_is():
+    Xs = network(20, [3, 3])
+    with pytest.raises(NotFittedError):
+        pairwise_similarity(FittedScale(), Xs)
+    measure = FittedScale().fit(Xs[0], Xs[1])
+    np.testing.assert_allclose(
+        pairwise_similarity(measure, Xs),
+        [[measure.similarity(X, Y) for Y in Xs] for X in Xs],
+    )
