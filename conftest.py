@@ -1,7 +1,7 @@
 """pytest configuration for the test suite and the package doctests.
 
-Keeps the Hugging Face hub offline (no network here), plots headless, and skips the tests
-marked ``cuda`` when no GPU is present.
+Keeps the Hugging Face hub offline (no network here), plots headless, torch and BLAS on one
+thread per pytest-xdist worker, and skips the tests marked ``cuda`` when no GPU is present.
 """
 
 import os
@@ -9,10 +9,17 @@ import os
 import matplotlib
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 matplotlib.use("Agg")
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist runs one worker per core: a worker's torch must not spread over every
+    # core too, or the workers oversubscribe the machine and the suite slows down tenfold.
+    torch.set_num_threads(1)
+    threadpool_limits(limits=1)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -5,13 +5,18 @@ Build it from the repository root with warnings as errors::
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 The build needs no network: no intersphinx inventories are fetched, and every gallery
-example runs on synthetic data on the CPU.
+example runs on the CPU on data generated on the spot or bundled with scikit-learn.
 """
 
+import json
 import os
+import sys
 from datetime import date
+from pathlib import Path
 
+import pandas as pd
 import torch
+from sphinx.pycode import ModuleAnalyzer
 
 import sklearn_contrasim
 
@@ -36,13 +41,11 @@ default_role = "literal"
 # -- API reference ------------------------------------------------------------------
 # autosummary writes one page per public name into docs/generated/ (not committed).
 autosummary_generate = True
-autosummary_imported_members = True
 autodoc_default_options = {"members": True, "inherited-members": True}
 autodoc_typehints = "none"
 # numpydoc renders the sections; the class template lists the methods itself.
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-numpydoc_xref_param_type = False
 
 
 
@@ -61,8 +64,71 @@ def skip_foreign_member(app, what, name, obj, skip, options):
     return True if not defined_in.startswith("sklearn_contrasim") else None
 
 
+def document_reexported_constant(app, what, name, obj, options, lines):
+    """Give a re-exported constant the ``#:`` comment written where it is defined.
+
+    autodoc looks for the comment in the module that documents the constant (a
+    subpackage's ``__init__``), not in the private module that defines it, and would
+    otherwise show the docstring of its type (``list``, ``dict``).
+    """
+    if what != "data":
+        return
+    package, _, constant = name.rpartition(".")
+    for module_name in sorted(sys.modules):
+        if module_name.startswith(package + "._"):
+            comment = ModuleAnalyzer.for_module(module_name).find_attr_docs().get(("", constant))
+            if comment:
+                lines[:] = list(comment)
+                return
+
+
+# -- Benchmark results ------------------------------------------------------------
+# ``contrasim-bench --preset full --output docs/benchmark_results`` writes the run's
+# results.csv, run.json and PNG plots there; benchmark_results.rst shows them through
+# tables made here from results.csv, so the page always matches the committed run.
+BENCHMARK_RESULTS = "benchmark_results"
+
+
+def write_benchmark_tables(app):
+    """Write the benchmark results page's tables and figure list into docs/generated/."""
+    from sklearn_contrasim.benchmarks import comparison_table
+
+    source = Path(app.srcdir) / BENCHMARK_RESULTS
+    target = Path(app.srcdir) / "generated"
+    target.mkdir(exist_ok=True)
+    if not (source / "results.csv").is_file():
+        (target / "benchmark_results.rst.inc").write_text(
+            ".. note::\n\n   No benchmark run is stored with this copy of the documentation: "
+            "run ``contrasim-bench --preset full --output docs/benchmark_results`` and "
+            "rebuild.\n"
+        )
+        return
+    # Empty strings (closed-form measures have no training set) must stay strings.
+    results = pd.read_csv(source / "results.csv", keep_default_na=False)
+    run = json.loads((source / "run.json").read_text()) if (source / "run.json").is_file() else {}
+    parts = []
+    if run:
+        minutes = run.get("seconds", {}).get("total", float("nan")) / 60
+        parts.append(f"Command: ``contrasim-bench {' '.join(run.get('argv', []))}`` "
+                     f"(preset ``{run.get('preset', '?')}``, {minutes:.0f} min).\n")
+    for interval, caption in [("std", "Accuracy, mean ± standard deviation over folds and pairs"),
+                              ("ci", "Accuracy, mean and 95 % confidence interval")]:
+        table = comparison_table(results, interval=interval).reset_index()
+        table.to_csv(target / f"benchmark_table_{interval}.csv", index=False)
+        parts.append(f".. csv-table:: {caption}\n"
+                     f"   :file: benchmark_table_{interval}.csv\n"
+                     f"   :header-rows: 1\n")
+    for figure in sorted(source.glob("*.png")):
+        title = figure.stem.replace("_", " ")
+        parts.append(f".. figure:: /{BENCHMARK_RESULTS}/{figure.name}\n"
+                     f"   :width: 100%\n   :alt: {title}\n\n   {title}\n")
+    (target / "benchmark_results.rst.inc").write_text("\n".join(parts))
+
+
 def setup(app):
     app.connect("autodoc-skip-member", skip_foreign_member)
+    app.connect("autodoc-process-docstring", document_reexported_constant)
+    app.connect("builder-inited", write_benchmark_tables)
 
 
 # -- Gallery ----------------------------------------------------------------------
@@ -87,7 +153,6 @@ torch.set_num_threads(1)
 # -- HTML -------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-contrasim {version}"
-html_static_path = []
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,

@@ -27,10 +27,15 @@ class BaseSimilarity(BaseEstimator, metaclass=ABCMeta):
 
     - ``_compare(X, y)`` (required): the similarity of two validated, embedded sets.
     - ``_fit(X, y)``: learn state from validated inputs; the default learns nothing.
-    - ``_embed(X, y)``: map validated inputs to the space ``_compare`` works in; the
-      default is the identity.
+    - ``_embed_x(X)`` / ``_embed_y(y)``: map validated inputs of each side to the space
+      ``_compare`` works in; the default is the identity.
     - ``_min_samples()``: the fewest rows the measure accepts; 2 by default.
+
+    Subclasses declare their hyper-parameters' constraints in ``_parameter_constraints``
+    (scikit-learn's format); ``fit`` validates them.
     """
+
+    _parameter_constraints = {}
 
     def fit(self, X, y):
         """Learn what the measure needs from paired representation sets.
@@ -47,6 +52,7 @@ class BaseSimilarity(BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted measure.
         """
+        self._validate_params()
         X, y = validate_paired(self, X, y, reset=True, min_samples=self._min_samples())
         self._fit(X, y)
         return self
@@ -67,7 +73,7 @@ class BaseSimilarity(BaseEstimator, metaclass=ABCMeta):
             Higher means more similar; each measure documents its range.
         """
         X, y = self._validate_fitted(X, y)
-        return float(self._compare(*self._embed(X, y)))
+        return float(self._compare(self._embed_x(X), self._embed_y(y)))
 
     def score(self, X, y):
         """Return the 1-vs-k retrieval accuracy of the measure on held-out pairs.
@@ -102,9 +108,13 @@ class BaseSimilarity(BaseEstimator, metaclass=ABCMeta):
     def _fit(self, X, y):
         """Learn from validated inputs; closed-form measures learn nothing."""
 
-    def _embed(self, X, y):
-        """Map validated inputs to the space in which ``_compare`` works."""
-        return X, y
+    def _embed_x(self, X):
+        """Map validated rows of the first set to the space in which ``_compare`` works."""
+        return X
+
+    def _embed_y(self, y):
+        """Map validated rows of the second set to the space in which ``_compare`` works."""
+        return y
 
     @abstractmethod
     def _compare(self, X, y):

@@ -1,15 +1,34 @@
 """Validation of paired representation sets, shared by every measure."""
 
 import numpy as np
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _check_shape_and_kind(estimator, array, input_name):
+    """Reject complex data and anything that is not 2-D, with a short message."""
+    if np.iscomplexobj(array):
+        raise ValueError(f"Complex data not supported: {input_name} must be real-valued.")
+    if np.ndim(array) != 2:
+        raise ValueError(
+            f"{type(estimator).__name__} expects {input_name} as a 2-D array of shape "
+            f"(n_samples, n_features), got an array with {np.ndim(array)} dimension(s)."
+        )
+
+
+def _check_y_width(estimator, y):
+    if y.shape[1] != estimator.n_features_y_:
+        raise ValueError(
+            f"y has {y.shape[1]} features, but {type(estimator).__name__} was fitted with "
+            f"{estimator.n_features_y_} features in y."
+        )
 
 
 def validate_paired(estimator, X, y, *, reset, min_samples=2):
     """Validate two paired representation sets for ``estimator``.
 
-    Both sets must be 2-D, finite and numeric, with the same number of rows (row ``k`` of
+    Both sets must be 2-D, finite and real, with the same number of rows (row ``k`` of
     both comes from the same example) and at least ``min_samples`` rows. ``reset=True``
     (in ``fit``) records ``n_features_in_`` and ``n_features_y_``; ``reset=False`` checks
     that later inputs have those widths.
@@ -19,25 +38,17 @@ def validate_paired(estimator, X, y, *, reset, min_samples=2):
     X, y : ndarray
         Float arrays (float32 kept, everything else converted to float64).
     """
-    name = type(estimator).__name__
     if y is None:
         raise ValueError(
-            f"{name} compares two paired representation sets: y, an array of shape "
-            "(n_samples, n_features_y) paired row by row with X, is required."
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None: "
+            "y is the second representation set, an array of shape (n_samples, "
+            "n_features_y) paired row by row with X."
         )
-    for input_name, array in (("X", X), ("y", y)):
-        if np.ndim(array) != 2:
-            raise ValueError(
-                f"{name} expects {input_name} as a 2-D array of shape (n_samples, n_features), "
-                f"got an array with {np.ndim(array)} dimension(s)."
-            )
-    check_params = dict(dtype=FLOAT_DTYPES, ensure_2d=True, ensure_min_samples=min_samples)
+    _check_shape_and_kind(estimator, X, "X")
+    _check_shape_and_kind(estimator, y, "y")
+    check_params = dict(dtype=FLOAT_DTYPES, ensure_min_samples=min_samples)
     X, y = validate_data(
-        estimator,
-        X,
-        y,
-        reset=reset,
-        validate_separately=(check_params, check_params),
+        estimator, X, y, reset=reset, validate_separately=(check_params, check_params)
     )
     if X.shape[0] != y.shape[0]:
         raise ValueError(
@@ -46,9 +57,23 @@ def validate_paired(estimator, X, y, *, reset, min_samples=2):
         )
     if reset:
         estimator.n_features_y_ = y.shape[1]
-    elif y.shape[1] != estimator.n_features_y_:
-        raise ValueError(
-            f"y has {y.shape[1]} features, but {name} was fitted with "
-            f"{estimator.n_features_y_} features in y."
-        )
+    else:
+        _check_y_width(estimator, y)
     return X, y
+
+
+def validate_side(estimator, array, *, side, min_samples=1):
+    """Validate one representation set against the widths a fitted ``estimator`` saw.
+
+    ``side="X"`` checks the width against ``n_features_in_`` (and feature names),
+    ``side="y"`` against ``n_features_y_``. Used where the two sides are not paired, such
+    as encoding one side or comparing every layer of one list with every layer of another.
+    """
+    _check_shape_and_kind(estimator, array, side)
+    if side == "X":
+        return validate_data(
+            estimator, array, reset=False, dtype=FLOAT_DTYPES, ensure_min_samples=min_samples
+        )
+    array = check_array(array, dtype=FLOAT_DTYPES, ensure_min_samples=min_samples, input_name="y")
+    _check_y_width(estimator, array)
+    return array

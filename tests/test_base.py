@@ -52,7 +52,7 @@ def test_float32_is_kept_and_ints_become_float64(paired):
     "make_inputs, message",
     [
         (lambda X, y: (X, y[:-1]), "paired row by row"),
-        (lambda X, y: (X, None), "y, an array of shape"),
+        (lambda X, y: (X, None), "requires y to be passed"),
         (lambda X, y: (X[:, 0], y), "2-D array"),
         (lambda X, y: (X[None], y), "2-D array"),
         (lambda X, y: (np.where(X > 1, np.nan, X), y), "NaN"),

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from joblib import parallel_backend
 from sklearn.model_selection import KFold, LeaveOneGroupOut
 
@@ -22,6 +23,15 @@ from sklearn_contrasim.contrasim import ContraSim
 from sklearn_contrasim.measures import DotProduct, LinearCKA, NormSimilarity
 
 LANGUAGES = ["en", "de", "fr", "es", "ru"]
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny networks train faster on one thread (and do not fight over shared cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 TIMINGS = ["fit_time", "score_time"]
 
 

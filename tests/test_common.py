@@ -28,18 +28,6 @@ SMALL_SETTINGS = {
                     random_state=0),
 }
 
-# Checks every measure is expected to fail, with the reason.
-COMMON_EXPECTED_FAILURES = {
-    "check_requires_y_none": (
-        "validate_paired (sklearn_contrasim/_validation.py) raises a clear ValueError for "
-        "y=None, but without the literal phrase sklearn looks for ('requires y to be "
-        "passed, but the target y is None'); to be fixed there."
-    ),
-    "check_complex_data": (
-        "the check passes a 1-D complex y: validate_paired rejects it for being 1-D before "
-        "the dtype check can say 'Complex data not supported'; to be fixed there."
-    ),
-}
 ROW_WISE_FAILURE = (
     "sklearn's checks pass y with one feature and X with several; this measure compares "
     "row k of X with row k of y, so it needs equal widths and score raises a ValueError."
@@ -81,7 +69,7 @@ MEASURES = all_measures()
 
 
 def expected_failed_checks(estimator):
-    return {**COMMON_EXPECTED_FAILURES,
+    return {
             **EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})}
 
 

@@ -128,6 +128,15 @@ def test_contrasim_similarity_is_mean_paired_cosine_in_learned_space(paired, con
     np.testing.assert_array_equal(contrasim.encode(y=y_test), y_embedded)
 
 
+def test_float32_and_strided_inputs(paired, contrasim):
+    _, _, X_test, y_test = paired
+    X32, y32 = X_test.astype(np.float32)[::-1], y_test.astype(np.float32)[::-1]
+    assert contrasim.similarity(X32, y32) == pytest.approx(
+        contrasim.similarity(X_test, y_test), rel=1e-5)
+    sets = {"a": [X32[:, :8], X32[:, 8:16]], "b": [X32[:, 16:24], X32[:, 24:]]}
+    assert ContraSim(**TINY).fit_sets(sets).n_features_in_ == 8
+
+
 def test_distance_variant_scores_one_minus_paired_distance(paired):
     X, y, X_test, y_test = paired
     measure = ContraSim(logit="distance", **FAST).fit(X, y)
@@ -354,7 +363,7 @@ def test_bad_input_raises_clear_errors():
     X, y, _ = make_paired_representations(20, 4, 3, random_state=0)
     with pytest.raises(ValueError, match="same width"):
         ContraSim(**{**TINY, "shared_encoder": True}).fit(X, y)
-    with pytest.raises(ValueError, match="y, an array"):
+    with pytest.raises(ValueError, match="requires y to be passed"):
         ContraSim(**TINY).fit(X, None)
     with pytest.raises(ValueError, match="paired row by row"):
         ContraSim(**TINY).fit(X, y[:10])

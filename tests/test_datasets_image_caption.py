@@ -179,6 +179,7 @@ def test_missing_sources_name_the_package_to_install(monkeypatch, tmp_path):
     [
         ({"source": "coco"}, "source"),
         ({"n_pairs": 5}, "n_pairs"),
+        ({"source": "emoji", "n_pairs": 5000}, "exceeds the 1349 pairs"),
         ({"preset": "tiny"}, "preset"),
         ({"vision_models": ["resnet50"]}, "vision_models"),
         ({"text_models": []}, "text_models"),
@@ -195,9 +196,9 @@ def test_bad_parameters_raise(params, match, tmp_path):
 
 @pytest.fixture(scope="module")
 def emoji_set(tmp_path_factory):
-    """24 emoji through all four default models (layout and caching)."""
+    """12 emoji through all four default models (layout and caching)."""
     data_home = tmp_path_factory.mktemp("data")
-    data = load_image_caption(source="emoji", n_pairs=24, data_home=data_home, verbose=False)
+    data = load_image_caption(source="emoji", n_pairs=12, data_home=data_home, verbose=False)
     return data_home, data
 
 
@@ -222,28 +223,28 @@ def test_layout_of_the_bunch(emoji_set):
     assert data.layer_names["multilingual-e5-small"][:2] == ["embeddings", "layer1"]
     for name, layers in data.representations.items():
         assert len(layers) == len(data.layer_names[name])
-        assert all(layer.shape[0] == 24 and layer.dtype == np.float32 for layer in layers)
+        assert all(layer.shape[0] == 12 and layer.dtype == np.float32 for layer in layers)
         assert all(np.isfinite(layer).all() and layer.std(axis=0).max() > 0 for layer in layers)
-    assert len(data.captions) == len(data.image_ids) == 24 and data.image_paths is None
+    assert len(data.captions) == len(data.image_ids) == 12 and data.image_paths is None
     emoji = list_emoji_pairs()
     all_captions = dict(zip(emoji["image_id"], emoji["caption"]))
     assert [all_captions[image] for image in data.image_ids] == data.captions
-    assert (data.split == "test").sum() == 8 and set(data.split) == {"train", "test"}
+    assert (data.split == "test").sum() == 4 and set(data.split) == {"train", "test"}
     assert not data.from_cache
 
 
 def test_second_call_reads_the_cache_and_split_follows_random_state(emoji_set):
     data_home, data = emoji_set
-    again = load_image_caption(source="emoji", n_pairs=24, data_home=data_home, verbose=False)
+    again = load_image_caption(source="emoji", n_pairs=12, data_home=data_home, verbose=False)
     assert again.from_cache and again.captions == data.captions
     for name, layers in data.representations.items():
         for layer, cached in zip(layers, again.representations[name]):
             np.testing.assert_array_equal(layer, cached)
     np.testing.assert_array_equal(again.split, data.split)
     other = load_image_caption(
-        source="emoji", n_pairs=24, data_home=data_home, test_size=0.5, verbose=False
+        source="emoji", n_pairs=12, data_home=data_home, test_size=0.5, verbose=False
     )
-    assert other.from_cache and (other.split == "test").sum() == 12
+    assert other.from_cache and (other.split == "test").sum() == 6
 
 
 def _retrieval_top_k(image, text, split, k):

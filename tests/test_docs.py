@@ -51,7 +51,9 @@ def _public_names():
 def _documented_name(module_name, name, obj):
     """The name under which the API reference documents ``obj``: where it is defined."""
     defining_module = getattr(obj, "__module__", module_name)
-    public_module = ".".join(part for part in defining_module.split(".") if not part.startswith("_"))
+    public_module = ".".join(
+        part for part in defining_module.split(".") if not part.startswith("_")
+    )
     return f"{public_module}.{name}"
 
 
@@ -133,4 +135,7 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     assert examples
     for example in examples:
         assert (html / "auto_examples" / f"{example.stem}.html").is_file(), example.name
-    assert list((html / "_images").glob("sphx_glr_plot_*_001.png"))
+        assert (html / "_images" / f"sphx_glr_{example.stem}_001.png").is_file(), example.name
+    # The API pages link the examples that use each object.
+    contrasim_page = (html / "generated" / "sklearn_contrasim.contrasim.ContraSim.html").read_text()
+    assert "plot_grid_search" in contrasim_page

@@ -19,6 +19,7 @@ small ContraSim on both protocols with
 # Data with a low-dimensional shared latent
 # -----------------------------------------
 # With a 4-dimensional latent, many rows have close neighbours: good hard negatives exist.
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
@@ -41,15 +42,21 @@ X_train, X_test, y_train, y_test, _, latent_test = train_test_split(
 # What a hard negative is
 # -----------------------
 # :func:`~sklearn_contrasim.metrics.nearest_neighbors` gives each row's nearest other rows
-# of ``y`` by cosine similarity (the row itself excluded). Their latents are much closer to
-# the row's own latent than those of random rows: they are hard to tell from the true
-# partner.
+# of ``y`` by cosine similarity (the row itself excluded). Their latents are closer to the
+# row's own latent than those of random rows: they look more like the true partner.
 neighbours = nearest_neighbors(y_test, 3)
 random_rows = np.random.RandomState(0).randint(len(y_test), size=len(y_test))
+
+
+def mean_latent_distance(rows):
+    """Mean distance between each row's latent and the latent of ``rows``."""
+    return np.linalg.norm(latent_test - latent_test[rows], axis=1).mean()
+
+
 distance = pd.Series({
-    "nearest neighbour": np.linalg.norm(latent_test - latent_test[neighbours[:, 0]], axis=1).mean(),
-    "3rd nearest neighbour": np.linalg.norm(latent_test - latent_test[neighbours[:, 2]], axis=1).mean(),
-    "random row": np.linalg.norm(latent_test - latent_test[random_rows], axis=1).mean(),
+    "nearest neighbour": mean_latent_distance(neighbours[:, 0]),
+    "3rd nearest neighbour": mean_latent_distance(neighbours[:, 2]),
+    "random row": mean_latent_distance(random_rows),
 }, name="mean latent distance to the row's own latent")
 distance.round(2)
 
@@ -89,9 +96,11 @@ summary.pivot(index="measure", columns="negatives", values="mean").round(2)
 
 # %%
 # :func:`~sklearn_contrasim.plotting.plot_measure_bars` draws such a table: one group of
-# bars per protocol, error bars (here the standard error) and the chance level.
-ax = plot_measure_bars(summary, by=["negatives"], title="Held-out retrieval accuracy",
-                       figsize=(6, 3.8))
+# bars per protocol, error bars (here the standard error) and the chance level. Without
+# ``ax`` it draws on a new figure that pyplot does not manage (safe on headless servers);
+# pass pyplot axes to show it in a notebook or a script.
+fig, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
+plot_measure_bars(summary, by=["negatives"], ax=ax, title="Held-out retrieval accuracy")
 
 # %%
 # Hard negatives lower every measure's accuracy: the question is which measures still

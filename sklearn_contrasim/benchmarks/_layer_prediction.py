@@ -1,6 +1,7 @@
 """The layer-prediction benchmark: find layer l of one seed among the layers of another."""
 
 import time
+import warnings
 from itertools import combinations
 from numbers import Integral
 
@@ -233,7 +234,10 @@ def _model_splits(model_cv, models):
                 f"seen in training to test on), got {n_models}."
             )
         model_cv = GroupKFold(n_splits)
-    folds = list(check_cv(model_cv).split(np.zeros((n_models, 1)), groups=np.arange(n_models)))
+    with warnings.catch_warnings():
+        # Splitters without groups (KFold) warn that they ignore them; each model is a group.
+        warnings.filterwarnings("ignore", message="The groups parameter is ignored")
+        folds = list(check_cv(model_cv).split(np.zeros((n_models, 1)), groups=np.arange(n_models)))
     for train, test in folds:
         if len(train) < 2 or len(test) < 2:
             raise ValueError(

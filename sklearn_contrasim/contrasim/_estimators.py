@@ -9,10 +9,10 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseSimilarity
-from .._validation import FLOAT_DTYPES
+from .._validation import validate_side
 from ._encoder import PairEncoder, SetEncoder
 from ._losses import PositiveCKALoss, PositiveCosineLoss, SupConLoss, linear_cka, paired_logits
 from ._net import ContrastiveNet, EpochProgressBar, PairDataset, keep_batch
@@ -26,7 +26,8 @@ _COMMON_PARAMETERS = """dim : int, default=128
     shared_encoder : bool or "auto", default="auto"
         One encoder for both sets (``True``) or one tower per set mapping into the same
         space (``False``). ``"auto"`` shares it when ``X`` and ``y`` have the same width.
-        Set-level training always uses one shared encoder.
+        Set-level training (``fit_sets``) uses one shared encoder; ``False`` is an
+        error there.
     batch_size : int, default=1024
         Paired rows per training batch (set level: rows of every layer of every model).
     max_epochs : int, default=50
@@ -196,7 +197,6 @@ class _LearnedSimilarity(BaseSimilarity):
         return self._train(LayerSetDataset(layers), SetEncoder, module_params, "set")
 
     def _fit(self, X, y):
-        self._validate_params()
         shared = self.shared_encoder
         same_width = X.shape[1] == y.shape[1]
         if shared is True and not same_width:
@@ -287,22 +287,15 @@ class _LearnedSimilarity(BaseSimilarity):
             raise ValueError("encode needs X, y or both.")
         embedded = []
         if X is not None:
-            X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
-            embedded.append(self._encode_rows(X, "encoder_x"))
+            embedded.append(self._embed_x(validate_side(self, X, side="X")))
         if y is not None:
-            y = check_array(y, dtype=FLOAT_DTYPES, input_name="y")
-            if y.shape[1] != self.n_features_y_:
-                raise ValueError(
-                    f"y has {y.shape[1]} features, but {type(self).__name__} was fitted with "
-                    f"{self.n_features_y_} features in y."
-                )
-            embedded.append(self._encode_rows(y, "encoder_y"))
+            embedded.append(self._embed_y(validate_side(self, y, side="y")))
         return embedded[0] if len(embedded) == 1 else tuple(embedded)
 
     def _encode_rows(self, rows, encoder_name):
         """Encode validated rows in batches on the net's device."""
         encoder = getattr(self.net_.module_, encoder_name)
-        rows = torch.from_numpy(np.asarray(rows, dtype=np.float32))
+        rows = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
         with torch.inference_mode():
             batches = [
                 encoder(batch.to(self.net_.device)).cpu()
@@ -310,8 +303,11 @@ class _LearnedSimilarity(BaseSimilarity):
             ]
         return torch.cat(batches).numpy()
 
-    def _embed(self, X, y):
-        return self._encode_rows(X, "encoder_x"), self._encode_rows(y, "encoder_y")
+    def _embed_x(self, X):
+        return self._encode_rows(X, "encoder_x")
+
+    def _embed_y(self, y):
+        return self._encode_rows(y, "encoder_y")
 
     def _compare(self, X, y):
         """Mean paired cosine of the embedded rows (DeepDot and ContraSim's default)."""

@@ -49,7 +49,7 @@ def check_layer_sets(sets, estimator_name):
             )
         layers.append([
             torch.from_numpy(check_array(
-                layer, dtype=np.float32, ensure_min_samples=2,
+                layer, dtype=np.float32, order="C", ensure_min_samples=2,
                 input_name=f"layer {position} of model {name!r}",
             ))
             for position, layer in enumerate(model_layers)

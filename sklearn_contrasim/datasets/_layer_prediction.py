@@ -128,8 +128,8 @@ def _build_vision(model, seeds, n_train, n_test, training, data_home, random_sta
             arrays[f"seed{seed}_layer{layer}"] = states
     description = (
         f"Fashion-MNIST test images through {len(seeds)} {model.upper()} classifiers trained "
-        f"here from seeds {seeds[0]}..{seeds[-1]}; one representation per hidden layer "
-        "(convolution maps globally average-pooled)."
+        f"here from seeds {seeds[0]}..{seeds[-1]}; one representation per hidden layer"
+        + (" (convolution maps globally average-pooled)." if model == "cnn" else ".")
     )
     return arrays, names, losses, seconds, description
 

@@ -35,8 +35,11 @@ def _row_sq_norms(X):
 
 
 def _normalise(cross, self_x, self_y, lower):
-    """Return ``cross / sqrt(self_x * self_y)`` (outer product for vectors) clipped to
-    ``[lower, 1]``; 0 wherever a set has no variance (a self-term of zero)."""
+    """Return ``cross / sqrt(self_x * self_y)`` clipped to ``[lower, 1]``.
+
+    Vectors of self-terms give the grid of their outer product. Wherever a set has no
+    variance (a self-term of zero) the value is 0, never NaN.
+    """
     denominator = np.sqrt(np.multiply.outer(np.maximum(self_x, 0), np.maximum(self_y, 0)))
     ratio = np.divide(
         cross, denominator, out=np.zeros(np.shape(denominator)), where=denominator > 0
@@ -138,18 +141,21 @@ class _LinearMoments:
             self.uu, self.vv, self.uv = 0.0, 0.0, 0.0
             # Debiased CKA: columns (a, b) are the squared row norms of U and V.
             self.ab_u, self.ab_v, self.ab_ab = 0.0, 0.0, 0.0
-        U, V = X - self.shift_x, Y - self.shift_y
         self.n_samples += X.shape[0]
-        self.sum_u += U.sum(axis=0, dtype=np.float64)
-        self.sum_v += V.sum(axis=0, dtype=np.float64)
-        self.uu += cross_product(U, U)
-        self.vv += cross_product(V, V)
-        self.uv += cross_product(U, V)
-        if self.debiased:
-            ab = np.column_stack([_row_sq_norms(U), _row_sq_norms(V)])
-            self.ab_u += cross_product(U, ab)
-            self.ab_v += cross_product(V, ab)
-            self.ab_ab += ab.T @ ab
+        # Block by block, so that the shifted copies stay small whatever the batch size.
+        for start in range(0, X.shape[0], _BLOCK_ROWS):
+            U = X[start : start + _BLOCK_ROWS] - self.shift_x
+            V = Y[start : start + _BLOCK_ROWS] - self.shift_y
+            self.sum_u += U.sum(axis=0, dtype=np.float64)
+            self.sum_v += V.sum(axis=0, dtype=np.float64)
+            self.uu += cross_product(U, U)
+            self.vv += cross_product(V, V)
+            self.uv += cross_product(U, V)
+            if self.debiased:
+                ab = np.column_stack([_row_sq_norms(U), _row_sq_norms(V)])
+                self.ab_u += cross_product(U, ab)
+                self.ab_v += cross_product(V, ab)
+                self.ab_ab += ab.T @ ab
         return self
 
     def similarity(self):

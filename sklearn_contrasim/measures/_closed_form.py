@@ -56,9 +56,6 @@ class _SummarySimilarity(BaseSimilarity):
     # computes one triangle only.
     _symmetric = True
 
-    def _fit(self, X, y):
-        self._validate_params()
-
     def _compare(self, X, y):
         return self._combine(self._summarize(X), self._summarize(y))
 

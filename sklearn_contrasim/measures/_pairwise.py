@@ -5,7 +5,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from tqdm.auto import tqdm
 
 from .._base import BaseSimilarity
-from .._validation import FLOAT_DTYPES
+from .._validation import FLOAT_DTYPES, validate_side
 from ._closed_form import _SummarySimilarity
 
 
@@ -33,7 +33,8 @@ def pairwise_similarity(measure, Xs, Ys=None, *, verbose=False):
     self-terms are computed once per layer and the cross terms in batched products; linear
     CKA works in feature space (no ``n x n`` matrix) unless layers are wider than the
     number of examples and the Gram route is cheaper, and sums float32 products in
-    float64. A learned measure must already be fitted and is applied as is to every pair.
+    float64. A learned measure must already be fitted; it embeds each layer once and
+    compares the embeddings of every pair.
 
     Parameters
     ----------
@@ -83,9 +84,11 @@ def pairwise_similarity(measure, Xs, Ys=None, *, verbose=False):
         measure._validate_params()
         return measure._grid(Xs, Ys, verbose)
     check_is_fitted(measure)
-    layers_y = Xs if Ys is None else Ys
-    grid = np.empty((len(Xs), len(layers_y)))
-    for i in tqdm(range(len(Xs)), disable=not verbose, desc=type(measure).__name__):
-        for j, Y in enumerate(layers_y):
-            grid[i, j] = measure.similarity(Xs[i], Y)
+    # A learned measure embeds each layer once (2 L encodings, not L^2), then compares.
+    embedded_x = [measure._embed_x(validate_side(measure, X, side="X")) for X in Xs]
+    embedded_y = [measure._embed_y(validate_side(measure, Y, side="y")) for Y in Ys or Xs]
+    grid = np.empty((len(embedded_x), len(embedded_y)))
+    for i in tqdm(range(len(embedded_x)), disable=not verbose, desc=type(measure).__name__):
+        for j, Y in enumerate(embedded_y):
+            grid[i, j] = measure._compare(embedded_x[i], Y)
     return grid

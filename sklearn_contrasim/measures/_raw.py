@@ -115,7 +115,7 @@ class NormSimilarity(_RowWiseSimilarity):
         pass
 
     def _summarize(self, X):
-        return _unit_rows(X)
+        return _unit_rows(X, dtype=np.float64)
 
     def _combine(self, summary_x, summary_y):
         self._check_widths(summary_x, summary_y)

@@ -4,9 +4,9 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 
-def _unit_rows(Z):
-    """Return float32 rows scaled to unit L2 norm; all-zero rows stay zero (never NaN)."""
-    Z = np.asarray(Z, dtype=np.float32)
+def _unit_rows(Z, dtype=np.float32):
+    """Return rows scaled to unit L2 norm; all-zero rows stay zero (never NaN)."""
+    Z = np.asarray(Z, dtype=dtype)
     norms = np.linalg.norm(Z, axis=1, keepdims=True)
     return Z / np.where(norms > 0, norms, 1.0)
 

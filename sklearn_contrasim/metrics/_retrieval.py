@@ -103,7 +103,7 @@ def retrieval_accuracy(
                 f"Hard negatives need n_negatives < n_samples, got {n_negatives} >= {n_samples}."
             )
         neighbors = nearest_neighbors(y, n_negatives)
-    X_embedded, y_embedded = estimator._embed(X, y)
+    X_embedded, y_embedded = estimator._embed_x(X), estimator._embed_y(y)
     rng = check_random_state(random_state)
     n_chunks = n_samples // chunk_size
     hits = []
@@ -119,7 +119,9 @@ def retrieval_accuracy(
                 ]
             X_chunk = X_embedded[chunk]
             positive = estimator._compare(X_chunk, y_embedded[chunk])
-            best_negative = max(estimator._compare(X_chunk, y_embedded[rows]) for rows in negative_rows)
+            best_negative = max(
+                estimator._compare(X_chunk, y_embedded[rows]) for rows in negative_rows
+            )
             # NaN compares False, so a measure that returns NaN never scores a hit.
             hits.append(bool(positive > best_negative))
     hits = np.asarray(hits)

@@ -157,10 +157,12 @@ def plot_similarity_heatmap(grid, *, ax=None, title=None, xlabel="layer of B", y
     >>> ax.images[0].get_array().shape
     (2, 2)
     """
-    frame = grid if isinstance(grid, pd.DataFrame) else pd.DataFrame(np.asarray(grid, dtype=float))
-    values = frame.to_numpy(dtype=float)
+    frame = grid if isinstance(grid, pd.DataFrame) else None
+    values = np.asarray(grid, dtype=float)
     if values.ndim != 2 or values.size == 0:
         raise ValueError(f"grid must be a non-empty 2-D array, got shape {values.shape}.")
+    if frame is None:
+        frame = pd.DataFrame(values)
     ax = _axes(ax, figsize)
     image = ax.imshow(values, cmap=cmap, aspect="auto")
     ax.figure.colorbar(image, ax=ax, label="similarity")
