@@ -33,6 +33,26 @@ class BaseSimilarity(BaseEstimator, metaclass=ABCMeta):
 
     Subclasses declare their hyper-parameters' constraints in ``_parameter_constraints``
     (scikit-learn's format); ``fit`` validates them.
+
+    Examples
+    --------
+    A measure only implements ``_compare``; validation, fitted state and the retrieval
+    ``score`` come from the base class:
+
+    >>> import numpy as np
+    >>> from sklearn_contrasim import BaseSimilarity
+    >>> class MeanRowCosine(BaseSimilarity):
+    ...     def _compare(self, X, y):
+    ...         X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    ...         y = y / np.linalg.norm(y, axis=1, keepdims=True)
+    ...         return np.mean(np.sum(X * y, axis=1))
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(100, 4)
+    >>> measure = MeanRowCosine().fit(X, X)
+    >>> round(measure.similarity(X, 2 * X), 6)
+    1.0
+    >>> measure.score(X, X + 0.01 * rng.randn(100, 4))
+    1.0
     """
 
     _parameter_constraints = {}

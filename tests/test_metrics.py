@@ -133,3 +133,26 @@ def test_neighbors_bad_arguments():
         nearest_neighbors(Z, 5)
     with pytest.raises(ValueError, match="backend"):
         nearest_neighbors(Z, 2, backend="annoy")
+
+
+def test_scorer_accepts_a_pipeline_ending_in_a_measure():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 5)
+    y = 3 * X + 0.1 * rng.randn(300, 5)
+    pipeline = make_pipeline(StandardScaler(), MeanRowDot())
+    scorer = make_retrieval_scorer(chunk_size=5)
+    scores = cross_val_score(pipeline, X, y, cv=3, scoring=scorer)
+    np.testing.assert_array_equal(scores, [1.0, 1.0, 1.0])
+    fitted_pipeline = pipeline.fit(X, y)
+    assert scorer(fitted_pipeline, X, y) == fitted_pipeline.score(X, y) == 1.0
+
+
+def test_scorer_rejects_what_is_not_a_measure():
+    from sklearn.linear_model import Ridge
+
+    X = np.random.RandomState(0).randn(20, 2)
+    with pytest.raises(TypeError, match="similarity measures"):
+        retrieval_accuracy(Ridge().fit(X, X), X, X)

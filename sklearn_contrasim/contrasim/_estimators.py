@@ -272,9 +272,9 @@ class _LearnedSimilarity(BaseSimilarity):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_), default=None
+        X : array-like of shape (n_samples, n_features), default=None
             Rows of the first set, encoded by its encoder.
-        y : array-like of shape (n_samples_y, n_features_y_), default=None
+        y : array-like of shape (n_samples_y, n_features_y), default=None
             Rows of the second set, encoded by its encoder (the same one when shared).
 
         Returns

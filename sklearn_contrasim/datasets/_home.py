@@ -61,7 +61,20 @@ def clear_data_home(data_home=None):
 
 
 class MissingDataSourceError(ImportError):
-    """A data source (a Python or Debian package) needed to build a data set is missing."""
+    """A data source (a Python or Debian package) needed to build a data set is missing.
+
+    The message names the package to install. It subclasses :class:`ImportError`.
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.datasets import MissingDataSourceError
+    >>> from sklearn_contrasim.datasets._home import require_path
+    >>> try:
+    ...     require_path("/no/such/folder", debian_package="openclipart-png")
+    ... except MissingDataSourceError as error:
+    ...     print(error)
+    /no/such/folder is missing: it ships in the Debian package 'openclipart-png'; run `apt-get install openclipart-png`.
+    """
 
 
 def require_module(module, *, pip_package=None):

@@ -116,11 +116,13 @@ def load_multilingual(
         sentences : pandas.DataFrame
             One column of sentences per language, rows aligned with the arrays.
         languages : list of str
+            The language codes, ``"en"`` first.
         model_name : str
             ``"multilingual-e5-small"``.
         pooling, prefix : str
             The pooling and the prefix (``"query: "``) used.
         description : str
+            What the data set is and how it was built.
         from_cache : bool
             Whether the representations were loaded from the cache.
 

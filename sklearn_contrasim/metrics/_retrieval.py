@@ -3,9 +3,11 @@
 from numbers import Integral
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from .._base import BaseSimilarity
 from ._neighbors import nearest_neighbors
 
 _PROTOCOL_PARAMS = {
@@ -45,8 +47,9 @@ def retrieval_accuracy(
 
     Parameters
     ----------
-    estimator : BaseSimilarity
-        A fitted measure.
+    estimator : BaseSimilarity or Pipeline
+        A fitted measure, or a fitted :class:`~sklearn.pipeline.Pipeline` ending in one
+        (its earlier steps transform ``X``, as in ``Pipeline.score``).
     X : array-like of shape (n_samples, n_features)
         First representation set (held-out rows).
     y : array-like of shape (n_samples, n_features_y)
@@ -87,6 +90,14 @@ def retrieval_accuracy(
     >>> retrieval_accuracy(cka, X, X + 0.1 * rng.randn(256, 8))
     1.0
     """
+    if isinstance(estimator, Pipeline):
+        X = estimator[:-1].transform(X)
+        estimator = estimator[-1]
+    if not isinstance(estimator, BaseSimilarity):
+        raise TypeError(
+            "The retrieval protocol scores similarity measures (BaseSimilarity instances, "
+            f"or pipelines ending in one), got {type(estimator).__name__}."
+        )
     X, y = estimator._validate_fitted(X, y)
     n_samples = X.shape[0]
     chunk_size = min(chunk_size, n_samples // 2)
@@ -135,9 +146,22 @@ def make_retrieval_scorer(
 ):
     """Make a scorer for ``scoring=`` that runs the 1-vs-k retrieval protocol.
 
-    The parameters are those of :func:`retrieval_accuracy`. Use it to tune a measure on a
-    harder protocol (more negatives, hard negatives, smaller chunks) than its default
-    ``score``.
+    Use it to tune a measure on a harder protocol (more negatives, hard negatives, smaller
+    chunks) than its default ``score``. The scorer also accepts a
+    :class:`~sklearn.pipeline.Pipeline` whose last step is a measure.
+
+    Parameters
+    ----------
+    chunk_size : int, default=32
+        Rows per chunk (see :func:`retrieval_accuracy`).
+    n_negatives : int, default=10
+        Mismatched chunks compared with each positive.
+    negatives : {"random", "hard"}, default="random"
+        Random mismatched rows, or each row's nearest neighbours in ``y``.
+    n_repeats : int, default=1
+        Number of independent shuffles whose decisions are pooled.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the shuffles and random negatives.
 
     Returns
     -------
