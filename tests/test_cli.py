@@ -44,14 +44,15 @@ def tiny_preset(monkeypatch):
     monkeypatch.setattr(datasets, "load_image_caption",
                         loader(fake_bunch(["vision", "text"], 2, image_models=["vision"],
                                           text_models=["text"])), raising=False)
+    training = {"dim": 4, "hidden_layer_sizes": (8,), "max_epochs": 2, "batch_size": 32,
+                "lr": 1e-2}
     monkeypatch.setitem(PRESETS, "quick", {
-        "learned_params": {"dim": 4, "hidden_layer_sizes": (8,), "max_epochs": 2,
-                           "batch_size": 32, "lr": 1e-2},
-        "layer_prediction": {"datasets": {"toy-seeds": {"size": 1}},
+        "layer_prediction": {"datasets": {"toy-seeds": {"size": 1}}, "learned_params": training,
                              "runner": {"return_similarities": True}},
-        "multilingual": {"datasets": {"toy-languages": {"size": 2}},
+        "multilingual": {"datasets": {"toy-languages": {"size": 2}}, "learned_params": training,
                          "runner": {"chunk_size": 4, "train_pairs": [("en", "de")]}},
-        "image_caption": {"datasets": {"toy-captions": {"size": 3}}, "runner": {"chunk_size": 4}},
+        "image_caption": {"datasets": {"toy-captions": {"size": 3}}, "learned_params": training,
+                          "runner": {"chunk_size": 4}},
     })
     return loaded
 
@@ -59,7 +60,7 @@ def tiny_preset(monkeypatch):
 def test_quick_run_prints_tables_and_writes_results(tiny_preset, tmp_path, capsys):
     output = tmp_path / "out"
     assert main(["--output", str(output), "--measures", "ContraSim", "LinearCKA", "DotProduct",
-                 "--quiet"]) == 0
+                 "--quiet", "--n-jobs", "1"]) == 0
     assert tiny_preset == [{"size": 1}, {"size": 2}, {"size": 3}]
     printed = capsys.readouterr().out
     for text in ("ContraSim", "LinearCKA", "DotProduct", "mean rank", "chance",
@@ -99,7 +100,7 @@ def test_unknown_measure_is_a_clear_error(tiny_preset, tmp_path):
 
 def test_parser_defaults_and_choices():
     args = build_parser().parse_args([])
-    assert (args.preset, args.output, args.n_jobs) == ("quick", "contrasim-results", 1)
+    assert (args.preset, args.output, args.n_jobs) == ("quick", "contrasim-results", -1)
     assert args.benchmarks == ["layer_prediction", "multilingual", "image_caption"]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--preset", "huge"])

@@ -33,7 +33,8 @@ def linear_cka(x, y):
 
 
 def same_weights(first, second):
-    return all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+    pairs = zip(first.state_dict().values(), second.state_dict().values())
+    return all(torch.equal(a, b) for a, b in pairs)
 
 
 # --- IDX files and Fashion-MNIST --------------------------------------------------------
@@ -172,8 +173,9 @@ def test_load_layer_prediction_vision(tmp_path, monkeypatch):
     model = make_vision_model("mlp", 1, n_layers=3, width=32)
     model.load_state_dict(torch.load(checkpoint, weights_only=True)["state_dict"])
     with torch.no_grad():
-        first_hidden = model.hidden1(model.flatten(_seed_models.fashion_mnist_tensor(images[data.image_indices])))
-    np.testing.assert_allclose(data.representations["seed1"][0], first_hidden.numpy(), rtol=1e-5, atol=1e-6)
+        inputs = _seed_models.fashion_mnist_tensor(images[data.image_indices])
+        first_hidden = model.hidden1(model.flatten(inputs)).numpy()
+    np.testing.assert_allclose(data.representations["seed1"][0], first_hidden, rtol=1e-5, atol=1e-6)
     assert not np.allclose(data.representations["seed0"][0], data.representations["seed1"][0])
 
     # The second call reads the cache and trains nothing.
@@ -212,7 +214,8 @@ def test_load_layer_prediction_text(tmp_path):
     assert [layer.shape for layer in data.representations["seed1"]] == [(50, 16)] * 2
     assert (data.split == "test").sum() == 20 and (data.split == "train").sum() == 30
     # Split by sentence: no sentence has rows in both splits.
-    assert not set(data.sentence_ids[data.split == "test"]) & set(data.sentence_ids[data.split == "train"])
+    test_sentences = set(data.sentence_ids[data.split == "test"])
+    assert not test_sentences & set(data.sentence_ids[data.split == "train"])
     for word, text in zip(data.words, data.texts):
         assert word.lower() in text.lower() and any(char.isalnum() for char in word)
     # Held-out sentences only: none was used to train the masked language models.
@@ -233,7 +236,9 @@ def test_load_layer_prediction_text(tmp_path):
     with torch.no_grad():
         hidden = model.bert(**encoding).last_hidden_state[0, span.start:span.end].mean(0)
     assert data.words[0] == data.texts[0][slice(*encoding.word_to_chars(first_word))]
-    np.testing.assert_allclose(data.representations["seed1"][1][0], hidden.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        data.representations["seed1"][1][0], hidden.numpy(), rtol=1e-4, atol=1e-5
+    )
 
     sentences = load_layer_prediction(**{**params, "pooling": "cls"})
     assert [layer.shape for layer in sentences.representations["seed0"]] == [(50, 16)] * 2

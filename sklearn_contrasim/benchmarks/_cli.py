@@ -43,8 +43,9 @@ def build_parser():
                              + ", ".join(default_measures()))
     parser.add_argument("--output", default="contrasim-results",
                         help="folder for results.csv, tables and plots (default: %(default)s)")
-    parser.add_argument("--n-jobs", type=int, default=1,
-                        help="parallel fits (joblib; -1 = every core; default: 1)")
+    parser.add_argument("--n-jobs", type=int, default=-1,
+                        help="parallel fits (joblib processes, one thread each; -1 = every "
+                             "core, the default)")
     parser.add_argument("--data-home", default=None,
                         help="cache folder of the data sets (default: $SKLEARN_CONTRASIM_DATA "
                              "or ~/.cache/sklearn_contrasim)")
@@ -53,7 +54,7 @@ def build_parser():
     return parser
 
 
-def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=None, n_jobs=1,
+def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=None, n_jobs=-1,
                    data_home=None, random_state=0, verbose=True):
     """Build (or load) each benchmark's data sets and run its runner with a preset.
 
@@ -66,8 +67,8 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=Non
         Any of ``"layer_prediction"``, ``"multilingual"``, ``"image_caption"``.
     measures : sequence of str, default=None
         Names of default measures to compare; all of them when None.
-    n_jobs : int, default=1
-        Parallel fits.
+    n_jobs : int, default=-1
+        Parallel fits (joblib; each worker process uses one thread per core it gets).
     data_home : str, default=None
         Cache folder of the data sets.
     random_state : int, default=0
@@ -87,16 +88,16 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=Non
     from .. import datasets
 
     settings = PRESETS[preset]
-    every_measure = default_measures(learned_params=settings["learned_params"],
-                                     random_state=random_state)
-    chosen = list(every_measure) if measures is None else list(measures)
-    unknown = [name for name in chosen if name not in every_measure]
+    names = list(default_measures()) if measures is None else list(measures)
+    unknown = [name for name in names if name not in default_measures()]
     if unknown:
-        raise ValueError(f"Unknown measures {unknown}; choose among {list(every_measure)}.")
-    chosen = {name: every_measure[name] for name in chosen}
+        raise ValueError(f"Unknown measures {unknown}; choose among {list(default_measures())}.")
     results, similarities, timings = [], [], {}
     for benchmark in benchmarks:
         loader_name, runner = BENCHMARKS[benchmark]
+        every_measure = default_measures(learned_params=settings[benchmark]["learned_params"],
+                                         random_state=random_state)
+        chosen = {name: every_measure[name] for name in names}
         for dataset, loader_params in settings[benchmark]["datasets"].items():
             if verbose:
                 print(f"[{benchmark}] loading {dataset} ...", file=sys.stderr, flush=True)

@@ -216,7 +216,9 @@ def make_vision_model(architecture, seed, **architecture_params):
     ['flatten', 'hidden1', 'hidden2', 'logits']
     """
     if architecture not in _VISION_BUILDERS:
-        raise ValueError(f"architecture must be one of {VISION_ARCHITECTURES}, got {architecture!r}.")
+        raise ValueError(
+            f"architecture must be one of {VISION_ARCHITECTURES}, got {architecture!r}."
+        )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return _VISION_BUILDERS[architecture](**architecture_params)
@@ -277,12 +279,15 @@ def train_vision_model(
     n_batches = -(-len(inputs) // batch_size)
     losses = []
     model.train()
-    progress = tqdm(total=epochs * n_batches, desc=f"{architecture} seed {seed}", disable=not verbose)
+    progress = tqdm(
+        total=epochs * n_batches, desc=f"{architecture} seed {seed}", disable=not verbose
+    )
     with _one_thread(), progress as bar:
         for _ in range(epochs):
             order = torch.randperm(len(inputs), generator=generator)
             for batch in order.split(batch_size):
-                loss = nn.functional.cross_entropy(model(inputs.index_select(0, batch)), targets[batch])
+                logits = model(inputs.index_select(0, batch))
+                loss = nn.functional.cross_entropy(logits, targets[batch])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
