@@ -186,7 +186,8 @@ def test_no_heldout_seed_or_row_leaks_into_training():
 def test_image_caption_trains_on_train_pairs_only():
     data = image_caption_data()
     data["representations"] = tagged(data["representations"], 120)
-    results = image_caption(data, [LeakDetector(check_sources=False)], layer=-1, chunk_size=8, cv=KFold(3))
+    results = image_caption(data, [LeakDetector(check_sources=False)], layer=-1, chunk_size=8,
+                            cv=KFold(3))
     assert sorted(results.fold.unique()) == [0, 1, 2]
 
 
@@ -315,3 +316,19 @@ def test_comparison_table_and_markdown():
         comparison_table(synthetic_results(), interval="iqr")
     with pytest.raises(ValueError, match="lacks the columns"):
         summarize(synthetic_results().drop(columns="fold"))
+
+
+def test_a_measure_that_cannot_compare_a_pair_is_skipped_with_a_warning():
+    data = image_caption_data()
+    data["representations"]["text"] = [np.hstack([data["representations"]["text"][0]] * 2)]
+    with pytest.warns(UserWarning, match="DotProduct skipped: .*same number of features"):
+        results = image_caption(data, [DotProduct(), LinearCKA()], chunk_size=8)
+    assert set(results.measure) == {"LinearCKA"}
+
+
+def test_comparison_table_marks_missing_results():
+    results = synthetic_results()
+    other = results[results.measure == "good"].assign(benchmark="other")
+    table = comparison_table(pd.concat([results, other]), decimals=2)
+    assert table.loc["bad", "other / examples / layers"] == "n/a"
+    assert table.loc["bad", "mean rank"] == "2.0"

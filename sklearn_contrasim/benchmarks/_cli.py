@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..measures import DegenerateSimilarityWarning
 from ._image_caption import image_caption
 from ._layer_prediction import layer_prediction
 from ._multilingual import multilingual
@@ -150,7 +151,9 @@ def write_report(results, similarities, output):
 
     ax = plot_measure_bars(summary, title="Accuracy per benchmark", figsize=(12, 4.5))
     ax.figure.savefig(output / "accuracy_by_measure.png", dpi=120)
-    by_layer = summarize(results, by=("benchmark", "dataset", "heldout", "negatives", "layer"))
+    # Image-caption compares each model's final layer only: no curve over layers.
+    layered = results[results.benchmark != "image_caption"]
+    by_layer = summarize(layered, by=("benchmark", "dataset", "heldout", "negatives", "layer"))
     for key, part in by_layer.groupby(["benchmark", "dataset", "heldout", "negatives"]):
         if part.layer.nunique() > 1:
             name = "_".join(map(str, key))
@@ -184,7 +187,7 @@ def main(argv=None):
     with warnings.catch_warnings():
         # Degenerate chunks (CCA with more features than rows) warn on every decision;
         # their misses are in the tables.
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore", DegenerateSimilarityWarning)
         results, similarities, timings = run_benchmarks(
             preset=args.preset, benchmarks=args.benchmarks, measures=args.measures,
             n_jobs=args.n_jobs, data_home=args.data_home, random_state=args.random_state,

@@ -149,9 +149,9 @@ def layer_prediction(
             settings.append(("examples", fold, fold, models, list(combinations(models, 2))))
     if "seeds" in heldout:
         model_folds = _model_splits(model_cv, models)
-        for fold, (model_fold, row_fold) in enumerate(
-            (model_fold, row_fold) for model_fold in model_folds for row_fold in range(len(row_folds))
-        ):
+        combined = [(model_fold, row_fold) for model_fold in model_folds
+                    for row_fold in range(len(row_folds))]
+        for fold, (model_fold, row_fold) in enumerate(combined):
             train_models, test_models = ([models[i] for i in part] for part in model_fold)
             settings.append(
                 ("seeds", fold, row_fold, train_models, list(combinations(test_models, 2)))
@@ -192,10 +192,14 @@ def layer_prediction(
         learned = hasattr(measure, "fit_sets")
         for setting, fold, row_fold, train_models, pairs in settings:
             if learned:
+                if outputs[(name, setting, fold)] is None:
+                    continue
                 fit_time, grids = outputs[(name, setting, fold)]
             for pair in pairs:
                 if learned:
                     grid, score_time = grids[pair]
+                elif outputs[(name, row_fold, pair)] is None:
+                    continue
                 else:
                     fit_time = 0.0
                     grid, score_time = outputs[(name, row_fold, pair)]

@@ -9,6 +9,7 @@ call gives the same table on a Dask cluster.
 """
 
 import time
+import warnings
 from collections.abc import Mapping
 from numbers import Integral
 
@@ -66,11 +67,14 @@ def check_representations(data):
             f"list of per-layer arrays, got {type(data).__name__}."
         )
     if "representations" in data:
-        raw, layer_names, split = data["representations"], data.get("layer_names"), data.get("split")
+        raw = data["representations"]
+        layer_names, split = data.get("layer_names"), data.get("split")
     else:
         raw, layer_names, split = data, None, None
     if not isinstance(raw, Mapping) or not raw:
-        raise ValueError("The representations must be a non-empty mapping of name -> per-layer arrays.")
+        raise ValueError(
+            "The representations must be a non-empty mapping of name -> per-layer arrays."
+        )
     representations = {}
     for name, layers in raw.items():
         layers = [layers] if isinstance(layers, np.ndarray) else list(layers)
@@ -86,7 +90,8 @@ def check_representations(data):
                 )
             arrays.append(array)
         representations[str(name)] = arrays
-    n_rows = {name: {array.shape[0] for array in arrays} for name, arrays in representations.items()}
+    n_rows = {name: {array.shape[0] for array in arrays}
+              for name, arrays in representations.items()}
     if len(set().union(*n_rows.values())) != 1:
         raise ValueError(
             "Rows must be aligned across every name and layer (row k = the same example), but "
@@ -155,11 +160,38 @@ def row_splits(cv, split, n_samples, random_state):
 
 
 def run_tasks(tasks, *, n_jobs, verbose, description):
-    """Run ``(function, kwargs)`` tasks with joblib and return their results, in order."""
+    """Run ``(function, kwargs)`` tasks with joblib and return their results, in order.
+
+    A task whose measure cannot compare its inputs (a ``ValueError``, for example a
+    row-wise measure given sets of different widths) gives ``None`` and a warning that
+    names the measure and the reason, so that one inapplicable measure does not stop a
+    whole benchmark; its rows are absent from the table.
+    """
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(function)(**kwargs) for function, kwargs in tasks
+        delayed(_skip_inapplicable)(function, kwargs) for function, kwargs in tasks
     )
-    return list(tqdm(results, total=len(tasks), desc=description, disable=not verbose))
+    results = list(tqdm(results, total=len(tasks), desc=description, disable=not verbose))
+    for (_, kwargs), result in zip(tasks, results):
+        if isinstance(result, _Inapplicable):
+            warnings.warn(
+                f"{description}: {type(kwargs['measure']).__name__} skipped: {result.reason}",
+                UserWarning, stacklevel=3,
+            )
+    return [None if isinstance(result, _Inapplicable) else result for result in results]
+
+
+class _Inapplicable:
+    """What a task returns when its measure cannot compare its inputs."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+
+def _skip_inapplicable(function, kwargs):
+    try:
+        return function(**kwargs)
+    except ValueError as error:
+        return _Inapplicable(str(error))
 
 
 def seeded_clone(measure, random_state):
@@ -212,11 +244,11 @@ def retrieval_rows(contexts, outputs):
     """Merge each task's context with its scores into table rows.
 
     A score's ``key`` is the ``(x, y)`` names of its test pair; ``None`` keeps the
-    context's own ``x`` and ``y``.
+    context's own ``x`` and ``y``. A skipped task (``None``) gives no rows.
     """
     rows = []
     for context, scores in zip(contexts, outputs):
-        for score in scores:
+        for score in scores or ():
             row = {**context, **score}
             key = row.pop("key")
             if key is not None:

@@ -79,8 +79,8 @@ def summarize(results, *, by=DEFAULT_BY, confidence=0.95):
     )
     summary["ci_low"] = (summary["mean"] - half_width).clip(lower=0.0)
     summary["ci_high"] = (summary["mean"] + half_width).clip(upper=1.0)
-    ranks = summary.groupby(by, sort=False, dropna=False)["mean"].rank(ascending=False, method="min")
-    summary["rank"] = ranks.astype(int)
+    ranks = summary.groupby(by, sort=False, dropna=False)["mean"]
+    summary["rank"] = ranks.rank(ascending=False, method="min").astype(int)
     columns = group_keys + ["mean", "std", "ci_low", "ci_high", "n_units", "n_decisions", "chance",
                             "rank"]
     return summary[columns]
@@ -106,8 +106,9 @@ def comparison_table(results, *, by=DEFAULT_BY, interval="std", confidence=0.95,
     Returns
     -------
     table : pandas.DataFrame
-        Indexed by measure; one column per comparison, then ``mean rank`` (the mean
-        over comparisons of the measure's rank) and a last row ``chance``.
+        Indexed by measure; one column per comparison (``"n/a"`` where the measure has
+        no result), then ``mean rank`` (the mean over the comparisons it has of the
+        measure's rank) and a last row ``chance``.
 
     Examples
     --------
@@ -141,7 +142,8 @@ def comparison_table(results, *, by=DEFAULT_BY, interval="std", confidence=0.95,
         )
     summary = summary.assign(column=column, cell=cell)
     order = list(dict.fromkeys(column))
-    table = summary.pivot(index="measure", columns="column", values="cell")[order]
+    # A measure that could not be run on a comparison (skipped by the runner) shows "n/a".
+    table = summary.pivot(index="measure", columns="column", values="cell")[order].fillna("n/a")
     mean_rank = summary.groupby("measure")["rank"].mean()
     table["mean rank"] = mean_rank.round(2).astype(str)
     table = table.loc[mean_rank.sort_values(kind="stable").index]

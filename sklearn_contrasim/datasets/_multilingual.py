@@ -27,7 +27,7 @@ _MAX_LENGTH = 128
 
 
 def _layer_names(n_states):
-    return ["embeddings"] + [f"layer_{index}" for index in range(1, n_states)]
+    return ["embeddings"] + [f"layer{index}" for index in range(1, n_states)]
 
 
 def _choose_rows(n_available, n_sentences, random_state):
@@ -110,7 +110,7 @@ def load_multilingual(
             output, then layers 1 to 12); row ``k`` is the same sentence in every
             language.
         layer_names : dict of str to list of str
-            ``["embeddings", "layer_1", ..., "layer_12"]`` per language.
+            ``["embeddings", "layer1", ..., "layer12"]`` per language.
         split : ndarray of str of shape (n_sentences,)
             ``"train"`` or ``"test"`` per sentence.
         sentences : pandas.DataFrame
