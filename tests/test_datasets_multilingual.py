@@ -280,7 +280,7 @@ def test_load_multilingual_builds_then_loads_from_cache(tmp_path):
         arrays = data.representations[language]
         assert all(array.shape == (24, 384) and array.dtype == np.float32 for array in arrays)
         names = data.layer_names[language]
-        assert names[0] == "embeddings" and names[-1] == "layer_12"
+        assert names[0] == "embeddings" and names[-1] == "layer12"
     assert sorted(np.unique(data.split, return_counts=True)[1]) == [6, 18]
     # The sentences are real aligned translations taken from the catalogs.
     table = load_parallel_sentences(["de", "fr"]).set_index("en")
