@@ -229,6 +229,7 @@ def load_image_caption(
         split : ndarray of str of shape (n_pairs,)
             ``"train"`` or ``"test"`` for each pair.
         source, description : str
+            The image source, and what the data set is and how it was built.
         build_seconds : float
             How long the (cached) build took.
         from_cache : bool
