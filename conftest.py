@@ -1,7 +1,8 @@
 """pytest configuration for the test suite and the package doctests.
 
 Keeps the Hugging Face hub offline (no network here), plots headless, torch and BLAS on one
-thread per pytest-xdist worker, and skips the tests marked ``cuda`` when no GPU is present.
+thread (pytest-xdist gives one worker per core), and skips the tests marked ``cuda`` when no
+GPU is present.
 """
 
 import os
@@ -15,11 +16,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 matplotlib.use("Agg")
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # pytest-xdist runs one worker per core: a worker's torch must not spread over every
-    # core too, or the workers oversubscribe the machine and the suite slows down tenfold.
-    torch.set_num_threads(1)
-    threadpool_limits(limits=1)
+# The tests' networks and arrays are tiny: they run fastest on one thread, and pytest-xdist
+# already runs one worker per core (threads per worker would oversubscribe the machine and
+# slow the suite down tenfold).
+torch.set_num_threads(1)
+threadpool_limits(limits=1)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from joblib import parallel_backend
 from sklearn.model_selection import KFold, LeaveOneGroupOut
 
@@ -25,13 +24,6 @@ from sklearn_contrasim.measures import DotProduct, LinearCKA, NormSimilarity
 LANGUAGES = ["en", "de", "fr", "es", "ru"]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny networks train faster on one thread (and do not fight over shared cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 TIMINGS = ["fit_time", "score_time"]
 
 

@@ -10,7 +10,6 @@ from sklearn.utils import Bunch
 from sklearn_contrasim import datasets
 from sklearn_contrasim.benchmarks import PRESETS, RESULT_COLUMNS
 from sklearn_contrasim.benchmarks._cli import build_parser, main
-from test_benchmarks import one_torch_thread  # noqa: F401 (autouse fixture)
 
 
 def fake_bunch(names, n_layers, n_samples=64, seed=0, **extra):

@@ -1,5 +1,7 @@
 """The 1-vs-k retrieval protocol, its scorer factory and the nearest-neighbour search."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.model_selection import cross_val_score
@@ -156,3 +158,19 @@ def test_scorer_rejects_what_is_not_a_measure():
     X = np.random.RandomState(0).randn(20, 2)
     with pytest.raises(TypeError, match="similarity measures"):
         retrieval_accuracy(Ridge().fit(X, X), X, X)
+
+
+class WarnsEveryTime(MeanRowDot):
+    def _compare(self, X, y):
+        warnings.warn("degenerate", UserWarning)
+        return super()._compare(X, y)
+
+
+def test_warnings_of_chunk_comparisons_are_reported_once():
+    X = np.random.RandomState(0).randn(40, 3)
+    measure = WarnsEveryTime().fit(X, X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        retrieval_accuracy(measure, X, X, chunk_size=4, n_negatives=2)
+    assert len(caught) == 1
+    assert "30 warning(s) in 30 chunk comparisons; the first: degenerate" in str(caught[0].message)

@@ -81,18 +81,19 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=Non
     -------
     results : pandas.DataFrame
         Every runner's rows.
-    similarities : pandas.DataFrame
-        The layer-prediction similarity grids.
+    similarities : pandas.DataFrame or None
+        The layer-prediction similarity grids, when layer prediction ran.
     timings : dict of str to float
         Seconds spent loading or building each data set and running each benchmark.
     """
     from .. import datasets
 
     settings = PRESETS[preset]
-    names = list(default_measures()) if measures is None else list(measures)
-    unknown = [name for name in names if name not in default_measures()]
+    available = list(default_measures())
+    names = available if measures is None else list(measures)
+    unknown = [name for name in names if name not in available]
     if unknown:
-        raise ValueError(f"Unknown measures {unknown}; choose among {list(default_measures())}.")
+        raise ValueError(f"Unknown measures {unknown}; choose among {available}.")
     results, similarities, timings = [], [], {}
     for benchmark in benchmarks:
         loader_name, runner = BENCHMARKS[benchmark]
@@ -111,7 +112,7 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=Non
                             random_state=random_state, verbose=verbose,
                             **settings[benchmark]["runner"])
             timings[f"run {benchmark} {dataset}"] = time.perf_counter() - start
-            if benchmark == "layer_prediction":
+            if isinstance(output, tuple):  # layer prediction with its similarity grids
                 output, grid = output
                 similarities.append(grid)
             results.append(output)
@@ -121,16 +122,28 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=Non
 
 
 def write_report(results, similarities, output):
-    """Write results.csv, the comparison tables (Markdown and CSV) and PNG plots.
+    """Write the results, summary, comparison tables and PNG plots into a folder.
+
+    Files: ``results.csv``, ``similarities.csv`` (when given), ``summary.csv``,
+    ``tables.md`` (mean ± std and 95 % confidence-interval tables),
+    ``accuracy_by_measure.png``, ``accuracy_per_layer_<benchmark>_<data set>_<held out>_
+    <negatives>.png`` and ``similarity_heatmaps_<data set>.png``. Figures are drawn
+    without pyplot, so no display is needed.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The runners' result rows.
+    similarities : pandas.DataFrame or None
+        The layer-prediction similarity grids.
+    output : str or path-like
+        The folder (created when missing).
 
     Returns
     -------
     tables : dict of str to pandas.DataFrame
         ``"std"`` (mean ± std) and ``"ci"`` (95 % confidence interval) tables.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     from ..plotting import plot_accuracy_per_layer, plot_measure_bars, plot_similarity_heatmap

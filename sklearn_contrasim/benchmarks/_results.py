@@ -1,7 +1,6 @@
 """Comparison tables of benchmark results: mean ± spread per measure, and ranks."""
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 #: A result row's *unit*: the rows sharing these values (all layers of one model pair or

@@ -48,7 +48,8 @@ def check_layer_sets(sets, estimator_name):
                 f"got {type(model_layers).__name__}."
             )
         layers.append([
-            torch.from_numpy(check_array(
+            # torch.tensor copies: joblib hands worker processes read-only arrays.
+            torch.tensor(check_array(
                 layer, dtype=np.float32, order="C", ensure_min_samples=2,
                 input_name=f"layer {position} of model {name!r}",
             ))

@@ -1,5 +1,6 @@
 """The 1-vs-k retrieval protocol behind every measure's ``score`` and the benchmarks."""
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -118,26 +119,46 @@ def retrieval_accuracy(
     rng = check_random_state(random_state)
     n_chunks = n_samples // chunk_size
     hits = []
-    for _ in range(n_repeats):
-        order = rng.permutation(n_samples)
-        for chunk in order[: n_chunks * chunk_size].reshape(n_chunks, chunk_size):
-            if negatives == "hard":
-                negative_rows = neighbors[chunk].T
-            else:
-                outside = np.setdiff1d(order, chunk, assume_unique=True)
-                negative_rows = [
-                    rng.choice(outside, size=chunk_size, replace=False) for _ in range(n_negatives)
-                ]
-            X_chunk = X_embedded[chunk]
-            positive = estimator._compare(X_chunk, y_embedded[chunk])
-            best_negative = max(
-                estimator._compare(X_chunk, y_embedded[rows]) for rows in negative_rows
-            )
-            # NaN compares False, so a measure that returns NaN never scores a hit.
-            hits.append(bool(positive > best_negative))
+    # A measure may warn on every chunk (a degenerate CCA, say): collect the warnings and
+    # report each kind once, with how often it happened, instead of flooding the output.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(n_repeats):
+            order = rng.permutation(n_samples)
+            for chunk in order[: n_chunks * chunk_size].reshape(n_chunks, chunk_size):
+                if negatives == "hard":
+                    negative_rows = neighbors[chunk].T
+                else:
+                    outside = np.setdiff1d(order, chunk, assume_unique=True)
+                    negative_rows = [
+                        rng.choice(outside, size=chunk_size, replace=False)
+                        for _ in range(n_negatives)
+                    ]
+                X_chunk = X_embedded[chunk]
+                positive = estimator._compare(X_chunk, y_embedded[chunk])
+                best_negative = max(
+                    estimator._compare(X_chunk, y_embedded[rows]) for rows in negative_rows
+                )
+                # NaN compares False, so a measure that returns NaN never scores a hit.
+                hits.append(bool(positive > best_negative))
+    _warn_once_per_category(caught, n_comparisons=len(hits) * (n_negatives + 1))
     hits = np.asarray(hits)
     accuracy = float(hits.mean())
     return (accuracy, hits) if return_hits else accuracy
+
+
+def _warn_once_per_category(caught, n_comparisons):
+    """Re-emit recorded warnings once per category, saying how many comparisons raised one."""
+    by_category = {}
+    for record in caught:
+        by_category.setdefault(record.category, []).append(record)
+    for category, records in by_category.items():
+        warnings.warn(
+            f"{len(records)} warning(s) in {n_comparisons} chunk comparisons; the first: "
+            f"{records[0].message}",
+            category,
+            stacklevel=3,
+        )
 
 
 @validate_params(_PROTOCOL_PARAMS, prefer_skip_nested_validation=True)

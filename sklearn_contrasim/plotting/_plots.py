@@ -1,8 +1,19 @@
 """Plots of benchmark results, drawn on matplotlib Figures without pyplot (headless-safe)."""
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+# Twenty distinct colours (the strong half of tab20 first) and markers, so that a dozen
+# measures never share a colour.
+_COLORS = [matplotlib.colormaps["tab20"](i) for i in [*range(0, 20, 2), *range(1, 20, 2)]]
+_MARKERS = "osv^DPX*<>ph"
+
+
+def _style(index):
+    """Colour and marker of the ``index``-th measure of a plot."""
+    return _COLORS[index % len(_COLORS)], _MARKERS[index % len(_MARKERS)]
 
 
 def _axes(ax, figsize):
@@ -23,7 +34,7 @@ def _check_summary(summary, columns):
         raise ValueError("summary is empty: nothing to plot.")
 
 
-def plot_accuracy_per_layer(summary, *, ax=None, title=None, figsize=(6, 4)):
+def plot_accuracy_per_layer(summary, *, ax=None, title=None, figsize=(7.5, 4)):
     """Line plot of each measure's mean accuracy per layer, with its spread and chance.
 
     Parameters
@@ -36,7 +47,7 @@ def plot_accuracy_per_layer(summary, *, ax=None, title=None, figsize=(6, 4)):
         Axes to draw on; a new figure's when None.
     title : str, default=None
         Title of the axes.
-    figsize : tuple, default=(6, 4)
+    figsize : tuple, default=(7.5, 4)
         Size of a new figure.
 
     Returns
@@ -56,15 +67,16 @@ def plot_accuracy_per_layer(summary, *, ax=None, title=None, figsize=(6, 4)):
     """
     _check_summary(summary, ["layer", "measure", "mean", "std", "chance"])
     ax = _axes(ax, figsize)
-    for measure, curve in summary.groupby("measure", sort=False):
+    for index, (measure, curve) in enumerate(summary.groupby("measure", sort=False)):
         curve = curve.sort_values("layer")
-        (line,) = ax.plot(curve.layer, curve["mean"], marker="o", label=measure)
+        color, marker = _style(index)
+        ax.plot(curve.layer, curve["mean"], marker=marker, color=color, label=measure)
         ax.fill_between(curve.layer, curve["mean"] - curve["std"], curve["mean"] + curve["std"],
-                        color=line.get_color(), alpha=0.15, linewidth=0)
+                        color=color, alpha=0.12, linewidth=0)
     ax.axhline(summary.chance.mean(), color="grey", linestyle="--", label="chance")
     ax.set(xlabel="layer", ylabel="accuracy", ylim=(-0.02, 1.02), title=title)
     ax.set_xticks(sorted(summary.layer.unique()))
-    ax.legend(fontsize="small", ncols=2)
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax
 
 
@@ -112,14 +124,14 @@ def plot_measure_bars(summary, *, by=("benchmark", "heldout", "negatives"), ax=N
         rows = summary[summary.measure == measure].set_index(groups[summary.measure == measure])
         rows = rows.reindex(group_names)
         ax.bar(positions + (index - (len(measures) - 1) / 2) * width, rows["mean"], width,
-               yerr=rows["std"], label=measure, capsize=2)
+               yerr=rows["std"], label=measure, capsize=2, color=_style(index)[0])
     chances = summary.assign(group=groups).groupby("group", sort=False).chance.mean()
     for position, name in zip(positions, group_names):
         ax.hlines(chances[name], position - 0.45, position + 0.45, colors="grey",
                   linestyles="--")
     ax.set_xticks(positions, group_names, fontsize="small")
     ax.set(ylabel="accuracy", ylim=(0, 1.05), title=title)
-    ax.legend(fontsize="small", ncols=3)
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax
 
 
