@@ -83,7 +83,7 @@ def document_reexported_constant(app, what, name, obj, options, lines):
 
 
 # -- Benchmark results ------------------------------------------------------------
-# ``contrasim-bench --preset full --output docs/benchmark_results`` writes the run's
+# ``contrasim-bench --preset quick --output docs/benchmark_results`` writes the run's
 # results.csv, run.json and PNG plots there; benchmark_results.rst shows them through
 # tables made here from results.csv, so the page always matches the committed run.
 BENCHMARK_RESULTS = "benchmark_results"
@@ -99,7 +99,7 @@ def write_benchmark_tables(app):
     if not (source / "results.csv").is_file():
         (target / "benchmark_results.rst.inc").write_text(
             ".. note::\n\n   No benchmark run is stored with this copy of the documentation: "
-            "run ``contrasim-bench --preset full --output docs/benchmark_results`` and "
+            "run ``contrasim-bench --preset quick --output docs/benchmark_results`` and "
             "rebuild.\n"
         )
         return

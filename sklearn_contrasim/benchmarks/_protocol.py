@@ -165,19 +165,26 @@ def run_tasks(tasks, *, n_jobs, verbose, description):
     A task whose measure cannot compare its inputs (a ``ValueError``, for example a
     row-wise measure given sets of different widths) gives ``None`` and a warning that
     names the measure and the reason, so that one inapplicable measure does not stop a
-    whole benchmark; its rows are absent from the table.
+    whole benchmark; its rows are absent from the table. Warnings raised inside a task
+    (in a worker process, possibly on another machine) are re-emitted here, in the
+    caller, so that the caller's warning filters apply to them.
     """
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_skip_inapplicable)(function, kwargs) for function, kwargs in tasks
+    outputs = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_run_task)(function, kwargs) for function, kwargs in tasks
     )
-    results = list(tqdm(results, total=len(tasks), desc=description, disable=not verbose))
-    for (_, kwargs), result in zip(tasks, results):
+    outputs = list(tqdm(outputs, total=len(tasks), desc=description, disable=not verbose))
+    results = []
+    for (_, kwargs), (result, task_warnings) in zip(tasks, outputs):
+        for category, message in task_warnings:
+            warnings.warn(message, category, stacklevel=3)
         if isinstance(result, _Inapplicable):
             warnings.warn(
                 f"{description}: {type(kwargs['measure']).__name__} skipped: {result.reason}",
                 UserWarning, stacklevel=3,
             )
-    return [None if isinstance(result, _Inapplicable) else result for result in results]
+            result = None
+        results.append(result)
+    return results
 
 
 class _Inapplicable:
@@ -187,11 +194,15 @@ class _Inapplicable:
         self.reason = reason
 
 
-def _skip_inapplicable(function, kwargs):
-    try:
-        return function(**kwargs)
-    except ValueError as error:
-        return _Inapplicable(str(error))
+def _run_task(function, kwargs):
+    """Run one task; return its result (or ``_Inapplicable``) and the warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = function(**kwargs)
+        except ValueError as error:
+            result = _Inapplicable(str(error))
+    return result, [(record.category, str(record.message)) for record in caught]
 
 
 def seeded_clone(measure, random_state):
