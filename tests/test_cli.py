@@ -84,12 +84,14 @@ def test_quick_run_prints_tables_and_writes_results(tiny_preset, tmp_path, capsy
     assert run["preset"] == "quick" and run["seconds"]["total"] > 0
 
 
-def test_benchmark_choice_runs_only_those(tiny_preset, tmp_path, capsys):
-    main(["--output", str(tmp_path), "--benchmarks", "multilingual", "--measures", "LinearCKA",
+@pytest.mark.parametrize("chosen", ["multilingual", "image_caption"])
+def test_benchmark_choice_runs_only_those(tiny_preset, tmp_path, capsys, chosen):
+    main(["--output", str(tmp_path), "--benchmarks", chosen, "--measures", "LinearCKA",
           "--quiet", "--n-jobs", "2"])
     results = pd.read_csv(tmp_path / "results.csv")
-    assert set(results.benchmark) == {"multilingual"}
+    assert set(results.benchmark) == {chosen}
     assert not (tmp_path / "similarities.csv").exists()
+    assert (tmp_path / "accuracy_by_measure.png").exists()
 
 
 def test_unknown_measure_is_a_clear_error(tiny_preset, tmp_path):

@@ -166,7 +166,10 @@ def write_report(results, similarities, output):
     ax.figure.savefig(output / "accuracy_by_measure.png", dpi=120)
     # Image-caption compares each model's final layer only: no curve over layers.
     layered = results[results.benchmark != "image_caption"]
-    by_layer = summarize(layered, by=("benchmark", "dataset", "heldout", "negatives", "layer"))
+    by_layer = (
+        summarize(layered, by=("benchmark", "dataset", "heldout", "negatives", "layer"))
+        if len(layered) else layered
+    )
     for key, part in by_layer.groupby(["benchmark", "dataset", "heldout", "negatives"]):
         if part.layer.nunique() > 1:
             name = "_".join(map(str, key))
@@ -178,8 +181,7 @@ def write_report(results, similarities, output):
             measures = list(dict.fromkeys(part.measure))
             n_columns = min(4, len(measures))
             n_rows = -(-len(measures) // n_columns)
-            figure = Figure(figsize=(4.5 * n_columns, 4 * n_rows),
-                                              layout="constrained")
+            figure = Figure(figsize=(4.5 * n_columns, 4 * n_rows), layout="constrained")
             axes = figure.subplots(n_rows, n_columns, squeeze=False).ravel()
             for ax, measure in zip(axes, measures):
                 grid = part[part.measure == measure].pivot_table(
