@@ -96,11 +96,6 @@ class MeanCCA(_CanonicalCorrelations):
     1.0
     """
 
-    _parameter_constraints = {}
-
-    def __init__(self):
-        pass
-
     def _summarize(self, X):
         return _principal_directions(X)[0]
 
@@ -210,11 +205,7 @@ class PWCCA(_CanonicalCorrelations):
     0.5
     """
 
-    _parameter_constraints = {}
     _symmetric = False
-
-    def __init__(self):
-        pass
 
     def _summarize(self, X):
         U, s, Vt = _principal_directions(X)

@@ -47,11 +47,6 @@ class OrthogonalProcrustes(_SummarySimilarity):
     1.0
     """
 
-    _parameter_constraints = {}
-
-    def __init__(self):
-        pass
-
     def _summarize(self, X):
         centred = centre_columns(X).astype(np.float64, copy=False)
         n_samples, n_features = centred.shape

@@ -58,11 +58,6 @@ class DotProduct(_RowWiseSimilarity):
     2.5
     """
 
-    _parameter_constraints = {}
-
-    def __init__(self):
-        pass
-
     def _summarize(self, X):
         return X
 
@@ -108,11 +103,6 @@ class NormSimilarity(_RowWiseSimilarity):
     >>> round(NormSimilarity().fit(X, Y).similarity(X, Y), 4)
     0.2929
     """
-
-    _parameter_constraints = {}
-
-    def __init__(self):
-        pass
 
     def _summarize(self, X):
         return _unit_rows(X, dtype=np.float64)
