@@ -66,6 +66,13 @@ def _hidden_state_batches(model, tokenizer, encoding, *, batch_size, device, ver
         model.train(was_training)
 
 
+def _allocate_states(layers, hidden_states, n_rows):
+    """Return the selected hidden-state indices and one empty float32 output per selection."""
+    selected = _selected_layers(layers, len(hidden_states))
+    width = hidden_states[0].shape[-1]
+    return selected, [np.empty((n_rows, width), dtype=np.float32) for _ in selected]
+
+
 def _selected_layers(layers, n_states):
     if layers is None:
         return list(range(n_states))
@@ -155,9 +162,7 @@ def transformer_hidden_states(
         model, tokenizer, encoding, batch_size=batch_size, device=device, verbose=verbose
     ):
         if states is None:
-            selected = _selected_layers(layers, len(hidden_states))
-            width = hidden_states[0].shape[-1]
-            states = [np.empty((len(texts), width), dtype=np.float32) for _ in selected]
+            selected, states = _allocate_states(layers, hidden_states, len(texts))
         mask = mask.to(hidden_states[0].dtype)
         positions = mask.new_tensor(np.arange(mask.shape[1])).expand_as(mask)
         last = (positions * mask).argmax(dim=1)
@@ -248,9 +253,7 @@ def transformer_word_states(
         model, tokenizer, encoding, batch_size=batch_size, device=device, verbose=verbose
     ):
         if states is None:
-            selected = _selected_layers(layers, len(hidden_states))
-            width = hidden_states[0].shape[-1]
-            states = [np.empty((len(word_index), width), dtype=np.float32) for _ in selected]
+            selected, states = _allocate_states(layers, hidden_states, len(word_index))
         # Map every real token of the batch (flattened) to its output row.
         token_at, row_of_token = [], []
         seq_length = mask.shape[1]
@@ -268,6 +271,7 @@ def transformer_word_states(
         group = torch.as_tensor(group, device=mask.device)
         counts = torch.bincount(group, minlength=len(out_rows)).unsqueeze(1)
         for out, index in zip(states, selected):
+            width = out.shape[1]
             tokens = hidden_states[index].reshape(-1, width)[token_at].float()
             sums = tokens.new_zeros((len(out_rows), width)).index_add_(0, group, tokens)
             out[out_rows] = (sums / counts).cpu().numpy()
