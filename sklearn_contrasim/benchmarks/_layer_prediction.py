@@ -157,8 +157,10 @@ def layer_prediction(
                 ("seeds", fold, row_fold, train_models, list(combinations(test_models, 2)))
             )
 
-    def layer_arrays(model, rows):
-        return [representations[model][layer][rows] for layer in layers]
+    def layer_arrays(model):
+        # The whole arrays, not row slices: tasks slice rows themselves, so no copy is
+        # made per task here, and joblib memory-maps each array once for all workers.
+        return [representations[model][layer] for layer in layers]
 
     # Learned (set-level) measures: one fit per setting and fold. Closed-form measures:
     # one grid per (example fold, pair), shared by every setting that tests that pair.
@@ -170,9 +172,11 @@ def layer_prediction(
                 keys.append((name, setting, fold))
                 tasks.append((_fit_sets_and_grids, dict(
                     measure=seeded_clone(measure, random_state),
-                    train_sets={model: layer_arrays(model, train) for model in train_models},
-                    test_pairs=[(pair, layer_arrays(pair[0], test), layer_arrays(pair[1], test))
+                    train_sets={model: layer_arrays(model) for model in train_models},
+                    train_rows=train,
+                    test_pairs=[(pair, layer_arrays(pair[0]), layer_arrays(pair[1]))
                                 for pair in pairs],
+                    test_rows=test,
                 )))
         else:
             needed = sorted({(row_fold, pair) for _, _, row_fold, _, pairs in settings
@@ -182,7 +186,7 @@ def layer_prediction(
                 keys.append((name, row_fold, pair))
                 tasks.append((_grid, dict(
                     measure=seeded_clone(measure, random_state),
-                    Xs=layer_arrays(pair[0], test), Ys=layer_arrays(pair[1], test),
+                    Xs=layer_arrays(pair[0]), Ys=layer_arrays(pair[1]), rows=test,
                 )))
     outputs = dict(zip(keys, run_tasks(tasks, n_jobs=n_jobs, verbose=verbose,
                                        description="layer prediction")))
@@ -251,16 +255,19 @@ def _model_splits(model_cv, models):
     return folds
 
 
-def _fit_sets_and_grids(measure, train_sets, test_pairs):
-    """Fit a set-level measure on training layers; return its fit time and test grids."""
+def _fit_sets_and_grids(measure, train_sets, train_rows, test_pairs, test_rows):
+    """Fit a set-level measure on the training rows of the training models' layers; return
+    its fit time and the test grids (one pair at a time, on the test rows)."""
     start = time.perf_counter()
-    measure.fit_sets(train_sets)
+    measure.fit_sets({model: [layer[train_rows] for layer in model_layers]
+                      for model, model_layers in train_sets.items()})
     fit_time = time.perf_counter() - start
-    return fit_time, {pair: _grid(measure, Xs, Ys) for pair, Xs, Ys in test_pairs}
+    return fit_time, {pair: _grid(measure, Xs, Ys, test_rows) for pair, Xs, Ys in test_pairs}
 
 
-def _grid(measure, Xs, Ys):
-    """Return the layer × layer similarity grid of a closed-form or fitted measure, timed."""
+def _grid(measure, Xs, Ys, rows):
+    """Return the layer × layer similarity grid on ``rows`` of a closed-form or fitted
+    measure, timed."""
     start = time.perf_counter()
-    grid = pairwise_similarity(measure, Xs, Ys)
+    grid = pairwise_similarity(measure, [X[rows] for X in Xs], [Y[rows] for Y in Ys])
     return grid, time.perf_counter() - start
