@@ -69,8 +69,10 @@ def test_default_measures_are_every_measure_of_the_library():
 def test_runners_return_the_documented_columns(runner):
     if runner == "multilingual":
         results = multilingual(aligned_languages(), CLOSED_FORM, chunk_size=8, cv=2)
-        # 5 training pairs (en-X) x 2 folds x 2 layers x 3 unseen pairs x 2 measures x 2 negatives
-        assert len(results) == 4 * 2 * 2 * 3 * 2 * 2
+        # Closed-form measures, scored once per pair of non-English languages (the pairs
+        # unseen by some en-X training pair): 2 folds x 2 layers x 6 pairs x 2 measures x
+        # 2 negatives.
+        assert len(results) == 2 * 2 * 6 * 2 * 2
     elif runner == "image_caption":
         results = image_caption(image_caption_data(), CLOSED_FORM, chunk_size=8)
         # 1 model pair x 1 predefined fold x 2 measures x 2 negatives
@@ -163,6 +165,25 @@ def test_no_heldout_language_or_row_leaks_into_training():
     # Every pair of two languages outside the training pair is tested, not only the reverse.
     tested = set(zip(results.trained_on, results.x, results.y))
     assert ("en-de", "fr", "es") in tested and ("en-de", "es", "ru") in tested
+
+
+def test_closed_form_measures_are_scored_once_per_test_pair():
+    # Noisy translations, so that accuracies vary between test pairs and shuffles.
+    rng = np.random.RandomState(0)
+    meaning = rng.randn(96, 6)
+    data = {lang: [meaning + 0.5 * rng.randn(96, 6)] for lang in LANGUAGES}
+    results = multilingual(data, [LinearCKA()], chunk_size=4, cv=KFold(2))
+    # A closed-form measure learns nothing from a training pair: each test pair once.
+    assert set(results.trained_on) == {""}
+    assert not results.duplicated(["fold", "x", "y", "negatives"]).any()
+    assert 0.3 < results.accuracy.mean() < 1
+    # Its scores equal those obtained under any one training pair that leaves the pair out.
+    for first, second in [("en", "de"), ("en", "ru")]:
+        alone = multilingual(data, [LinearCKA()], train_pairs=[(first, second)], chunk_size=4,
+                             cv=KFold(2))
+        merged = alone.merge(results, on=["fold", "x", "y", "negatives"])
+        assert len(merged) == len(alone)
+        np.testing.assert_array_equal(merged.accuracy_x, merged.accuracy_y)
 
 
 def test_no_heldout_seed_or_row_leaks_into_training():

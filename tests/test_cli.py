@@ -94,6 +94,20 @@ def test_benchmark_choice_runs_only_those(tiny_preset, tmp_path, capsys, chosen)
     assert (tmp_path / "accuracy_by_measure.png").exists()
 
 
+def test_dataset_choice_runs_only_that_data_set(tiny_preset, tmp_path, monkeypatch):
+    second = {"datasets": {**PRESETS["quick"]["multilingual"]["datasets"], "other": {"size": 4}}}
+    monkeypatch.setitem(PRESETS["quick"], "multilingual",
+                        {**PRESETS["quick"]["multilingual"], **second})
+    main(["--output", str(tmp_path), "--datasets", "other", "--measures", "LinearCKA",
+          "--quiet", "--n-jobs", "1"])
+    assert tiny_preset == [{"size": 4}]  # only that data set is loaded
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert set(results.dataset) == {"other"} and set(results.benchmark) == {"multilingual"}
+    with pytest.raises(ValueError, match=r"Unknown data sets \['toy-seeds'\].*'toy-captions'"):
+        main(["--output", str(tmp_path), "--benchmarks", "image_caption", "--datasets",
+              "toy-seeds", "--quiet"])
+
+
 def test_unknown_measure_is_a_clear_error(tiny_preset, tmp_path):
     with pytest.raises(ValueError, match="Unknown measures"):
         main(["--output", str(tmp_path), "--measures", "Cosine", "--quiet"])

@@ -39,6 +39,12 @@ def build_parser():
                         help="data and training sizes (default: quick)")
     parser.add_argument("--benchmarks", nargs="+", choices=list(BENCHMARKS),
                         default=list(BENCHMARKS), help="benchmarks to run (default: all)")
+    parser.add_argument("--datasets", nargs="+", default=None, metavar="NAME",
+                        help="data sets of the preset to run (default: all of the chosen "
+                             "benchmarks'): " + ", ".join(sorted(
+                                 {name for preset in PRESETS.values()
+                                  for benchmark in preset.values()
+                                  for name in benchmark["datasets"]})))
     parser.add_argument("--measures", nargs="+", default=None, metavar="NAME",
                         help="measures to compare (default: every measure): "
                              + ", ".join(default_measures()))
@@ -55,8 +61,8 @@ def build_parser():
     return parser
 
 
-def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=None, n_jobs=-1,
-                   data_home=None, random_state=0, verbose=True):
+def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), datasets=None,
+                   measures=None, n_jobs=-1, data_home=None, random_state=0, verbose=True):
     """Build (or load) each benchmark's data sets and run its runner with a preset.
 
     Parameters
@@ -66,6 +72,9 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=Non
         :data:`~sklearn_contrasim.benchmarks.PRESETS`.
     benchmarks : sequence of str, default=all three
         Any of ``"layer_prediction"``, ``"multilingual"``, ``"image_caption"``.
+    datasets : sequence of str, default=None
+        Names of the preset's data sets to run (for example ``"mlp-fashion-mnist"``);
+        every data set of the chosen benchmarks when None.
     measures : sequence of str, default=None
         Names of default measures to compare; all of them when None.
     n_jobs : int, default=-1
@@ -86,7 +95,7 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=Non
     timings : dict of str to float
         Seconds spent loading or building each data set and running each benchmark.
     """
-    from .. import datasets
+    from .. import datasets as loaders
 
     settings = PRESETS[preset]
     available = list(default_measures())
@@ -94,17 +103,28 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), measures=Non
     unknown = [name for name in names if name not in available]
     if unknown:
         raise ValueError(f"Unknown measures {unknown}; choose among {available}.")
+    runs = [(benchmark, dataset) for benchmark in benchmarks
+            for dataset in settings[benchmark]["datasets"]]
+    if datasets is not None:
+        unknown = sorted(set(datasets) - {dataset for _, dataset in runs})
+        if unknown:
+            raise ValueError(
+                f"Unknown data sets {unknown} for the {preset!r} preset's benchmarks "
+                f"{list(benchmarks)}; choose among {[dataset for _, dataset in runs]}."
+            )
+        runs = [(benchmark, dataset) for benchmark, dataset in runs if dataset in datasets]
     results, similarities, timings = [], [], {}
-    for benchmark in benchmarks:
+    for benchmark in dict.fromkeys(benchmark for benchmark, _ in runs):
         loader_name, runner = BENCHMARKS[benchmark]
         every_measure = default_measures(learned_params=settings[benchmark]["learned_params"],
                                          random_state=random_state)
         chosen = {name: every_measure[name] for name in names}
-        for dataset, loader_params in settings[benchmark]["datasets"].items():
+        for dataset in [dataset for run, dataset in runs if run == benchmark]:
+            loader_params = settings[benchmark]["datasets"][dataset]
             if verbose:
                 print(f"[{benchmark}] loading {dataset} ...", file=sys.stderr, flush=True)
             start = time.perf_counter()
-            data = getattr(datasets, loader_name)(data_home=data_home, verbose=verbose,
+            data = getattr(loaders, loader_name)(data_home=data_home, verbose=verbose,
                                                   **loader_params)
             timings[f"load {benchmark} {dataset}"] = time.perf_counter() - start
             start = time.perf_counter()
@@ -204,7 +224,8 @@ def main(argv=None):
         # their misses are in the tables.
         warnings.simplefilter("ignore", DegenerateSimilarityWarning)
         results, similarities, timings = run_benchmarks(
-            preset=args.preset, benchmarks=args.benchmarks, measures=args.measures,
+            preset=args.preset, benchmarks=args.benchmarks, datasets=args.datasets,
+            measures=args.measures,
             n_jobs=args.n_jobs, data_home=args.data_home, random_state=args.random_state,
             verbose=not args.quiet,
         )

@@ -9,6 +9,7 @@ from ._protocol import (
     check_negatives,
     check_representations,
     fit_and_retrieve,
+    is_closed_form,
     results_frame,
     retrieval_rows,
     row_splits,
@@ -92,6 +93,9 @@ def multilingual(
         One row per (training pair, fold, test pair, layer, measure, negatives) with the
         columns of :data:`RESULT_COLUMNS`: ``x`` and ``y`` are the test languages,
         ``trained_on`` the training pair (``"en-de"``), ``heldout`` is ``"languages"``.
+        A closed-form measure learns nothing from a training pair, so its scores on a
+        test pair are the same under every training pair: it is scored once per test
+        pair (and layer and fold), with an empty ``trained_on``.
 
     Examples
     --------
@@ -104,8 +108,8 @@ def multilingual(
     ...     return np.linalg.qr(rng.randn(5, 5))[0]
     >>> data = {lang: [meaning @ rotation()] for lang in ["en", "de", "fr", "es"]}
     >>> results = multilingual(data, [LinearCKA()], chunk_size=8, cv=2)
-    >>> sorted(set(zip(results.trained_on, results.x + "-" + results.y)))[:3]
-    [('en-de', 'fr-es'), ('en-es', 'de-fr'), ('en-fr', 'de-es')]
+    >>> sorted(set(zip(results.x, results.y)))  # the languages of no training pair
+    [('de', 'es'), ('de', 'fr'), ('fr', 'es')]
     >>> float(results.accuracy.mean())
     1.0
     """
@@ -123,22 +127,37 @@ def multilingual(
     retrieval = dict(chunk_size=chunk_size, n_negatives=n_negatives, n_repeats=n_repeats,
                      random_state=random_state)
 
+    # A learned measure is fitted per (layer, training pair, fold) and scored on that
+    # pair's test pairs. A closed-form measure learns nothing from the training pair, so
+    # its scores on a test pair are the same under every training pair: it is scored
+    # once per (layer, fold) on every test pair of any training pair (trained_on "").
+    test_pairs = {
+        (first, second): [pair for pair in combinations(languages, 2)
+                          if not {first, second} & set(pair)]
+        for first, second in train_pairs
+    }
+    every_test_pair = [pair for pair in combinations(languages, 2)
+                       if any(pair in pairs for pairs in test_pairs.values())]
     contexts, tasks = [], []
     for layer in layers:
         arrays = {language: representations[language][layer] for language in languages}
-        for first, second in train_pairs:
-            test_pairs = [
-                pair for pair in combinations(languages, 2) if not {first, second} & set(pair)
-            ]
-            for fold, (train, test) in enumerate(folds):
-                for name, measure in measures.items():
+        for fold, (train, test) in enumerate(folds):
+            for name, measure in measures.items():
+                if is_closed_form(measure):
+                    # Fitted (on the training rows of a test pair) only because scoring
+                    # needs a fitted measure; it learns nothing.
+                    fits = [("", every_test_pair[0], every_test_pair)]
+                else:
+                    fits = [(f"{first}-{second}", (first, second), test_pairs[first, second])
+                            for first, second in train_pairs]
+                for trained_on, (first, second), pairs in fits:
                     contexts.append(dict(
                         benchmark="multilingual", dataset=dataset, heldout="languages",
-                        fold=fold, trained_on=f"{first}-{second}", layer=layer,
-                        layer_name=layer_names[first][layer], measure=name,
+                        fold=fold, trained_on=trained_on, layer=layer,
+                        layer_name=layer_names[languages[0]][layer], measure=name,
                         chance=1 / (n_negatives + 1),
                     ))
-                    tests = [((x, y), arrays[x][test], arrays[y][test]) for x, y in test_pairs]
+                    tests = [((x, y), arrays[x][test], arrays[y][test]) for x, y in pairs]
                     tasks.append((fit_and_retrieve, dict(
                         measure=seeded_clone(measure, random_state),
                         X_train=arrays[first][train], y_train=arrays[second][train],

@@ -20,6 +20,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold, PredefinedSplit, check_cv
 from tqdm.auto import tqdm
 
+from ..measures._closed_form import _SummarySimilarity
 from ..metrics import retrieval_accuracy
 
 #: The columns of every runner's result table, in order.
@@ -203,6 +204,12 @@ def _run_task(function, kwargs):
         except ValueError as error:
             result = _Inapplicable(str(error))
     return result, [(record.category, str(record.message)) for record in caught]
+
+
+def is_closed_form(measure):
+    """Whether ``measure`` is a closed-form measure of the library: it learns nothing in
+    ``fit``, so its scores do not depend on the data it was fitted on."""
+    return isinstance(measure, _SummarySimilarity)
 
 
 def seeded_clone(measure, random_state):
