@@ -189,11 +189,12 @@ def test_load_layer_prediction_vision(tmp_path, monkeypatch):
 
 
 @needs_fashion_mnist
-def test_load_layer_prediction_rebuild_is_identical(tmp_path):
+def test_load_layer_prediction_rebuild_is_identical_with_seeds_in_parallel(tmp_path):
     params = {"model": "mlp", "n_seeds": 2, "n_train": 30, "n_test": 20,
               "training_params": {**TINY_MLP, "n_images": 500}, "verbose": False}
     data = load_layer_prediction(data_home=tmp_path / "a", **params)
-    rebuilt = load_layer_prediction(data_home=tmp_path / "b", **params)
+    rebuilt = load_layer_prediction(data_home=tmp_path / "b", n_jobs=2, **params)
+    assert set(rebuilt.config["training_seconds"]) == {"seed0", "seed1"}
     for name in data.model_names:
         for first, second in zip(data.representations[name], rebuilt.representations[name]):
             np.testing.assert_array_equal(first, second)

@@ -1,6 +1,7 @@
 """``contrasim-bench``: run the three benchmarks on the real data sets and write a report."""
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -51,8 +52,8 @@ def build_parser():
     parser.add_argument("--output", default="contrasim-results",
                         help="folder for results.csv, tables and plots (default: %(default)s)")
     parser.add_argument("--n-jobs", type=int, default=-1,
-                        help="parallel fits (joblib processes, one thread each; -1 = every "
-                             "core, the default)")
+                        help="parallel fits and seed trainings (joblib processes, one thread "
+                             "each; -1 = every core, the default)")
     parser.add_argument("--data-home", default=None,
                         help="cache folder of the data sets (default: $SKLEARN_CONTRASIM_DATA "
                              "or ~/.cache/sklearn_contrasim)")
@@ -78,7 +79,8 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), datasets=Non
     measures : sequence of str, default=None
         Names of default measures to compare; all of them when None.
     n_jobs : int, default=-1
-        Parallel fits (joblib; each worker process uses one thread per core it gets).
+        Parallel fits (joblib; each worker process uses one thread per core it gets), and
+        seeds trained in parallel when a layer-prediction data set is built.
     data_home : str, default=None
         Cache folder of the data sets.
     random_state : int, default=0
@@ -124,8 +126,10 @@ def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), datasets=Non
             if verbose:
                 print(f"[{benchmark}] loading {dataset} ...", file=sys.stderr, flush=True)
             start = time.perf_counter()
-            data = getattr(loaders, loader_name)(data_home=data_home, verbose=verbose,
-                                                  **loader_params)
+            loader = getattr(loaders, loader_name)
+            if "n_jobs" in inspect.signature(loader).parameters:  # seeds trained in parallel
+                loader_params = {"n_jobs": n_jobs, **loader_params}
+            data = loader(data_home=data_home, verbose=verbose, **loader_params)
             timings[f"load {benchmark} {dataset}"] = time.perf_counter() - start
             start = time.perf_counter()
             output = runner(data, chosen, dataset=dataset, n_jobs=n_jobs,

@@ -4,8 +4,10 @@ import hashlib
 import json
 import numbers
 import time
+from functools import partial
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
@@ -71,28 +73,37 @@ def _check_count(value, name, minimum=1):
     return int(value)
 
 
-def _train_seeds(model, seeds, checkpoint_dir, make_model, train, force, verbose):
-    """Load or train one model per seed; returns (models, losses per seed, seconds per seed)."""
+def _train_seeds(model, seeds, checkpoint_dir, make_model, train, force, verbose, n_jobs):
+    """Load or train one model per seed, seeds in parallel with joblib (each trains on one
+    thread, so the weights do not depend on ``n_jobs``); returns (models, losses per seed,
+    seconds per trained seed)."""
     models, losses, seconds = [], {}, {}
-    for seed in seeds:
-        start = time.perf_counter()
-        trained, seed_losses, from_cache = load_or_train(
-            checkpoint_dir / f"seed{seed}.pt",
-            lambda: make_model(seed),
-            lambda: train(seed),
-            force=force,
+    outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_load_or_train_timed)(
+            checkpoint_dir / f"seed{seed}.pt", partial(make_model, seed), partial(train, seed),
+            force,
         )
+        for seed in seeds
+    )
+    for seed, (trained, seed_losses, from_cache, elapsed) in zip(seeds, outcomes):
         models.append(trained)
         losses[f"seed{seed}"] = seed_losses
         if not from_cache:
-            seconds[f"seed{seed}"] = round(time.perf_counter() - start, 2)
+            seconds[f"seed{seed}"] = round(elapsed, 2)
         if verbose:
-            action = "loaded" if from_cache else f"trained in {time.perf_counter() - start:.1f} s"
+            action = "loaded" if from_cache else f"trained in {elapsed:.1f} s"
             print(f"{model} seed {seed}: {action} (final loss {np.mean(seed_losses[-20:]):.3f})")
     return models, losses, seconds
 
 
-def _build_vision(model, seeds, n_train, n_test, training, data_home, random_state, force, verbose):
+def _load_or_train_timed(path, make_model, train, force):
+    """:func:`load_or_train` and the seconds it took."""
+    start = time.perf_counter()
+    return (*load_or_train(path, make_model, train, force=force), time.perf_counter() - start)
+
+
+def _build_vision(model, seeds, n_train, n_test, training, data_home, random_state, force,
+                  verbose, n_jobs):
     from ._torch_extract import module_outputs
 
     if n_train + n_test > N_FASHION_MNIST_TEST:
@@ -114,6 +125,7 @@ def _build_vision(model, seeds, n_train, n_test, training, data_home, random_sta
         lambda seed: train_vision_model(model, seed, verbose=verbose, **fit_params, **architecture),
         force,
         verbose,
+        n_jobs,
     )
     rng = np.random.default_rng(random_state)
     image_indices = np.sort(rng.choice(len(images), n_train + n_test, replace=False))
@@ -151,7 +163,8 @@ def _word_rows(tokenizer, sentences, max_length):
     return rows
 
 
-def _build_bert(seeds, n_train, n_test, training, pooling, data_home, random_state, force, verbose):
+def _build_bert(seeds, n_train, n_test, training, pooling, data_home, random_state, force,
+                verbose, n_jobs):
     from ._catalogs import load_english_sentences
     from ._transformers_extract import transformer_hidden_states, transformer_word_states
 
@@ -176,6 +189,7 @@ def _build_bert(seeds, n_train, n_test, training, pooling, data_home, random_sta
         lambda seed: train_masked_lm(corpus, tokenizer, seed, verbose=verbose, **training),
         force,
         verbose,
+        n_jobs,
     )
     # Held-out sentences in an order drawn from random_state: the first ones give the test
     # rows, the next ones the train rows (split by sentence; the words of the last sentence
@@ -248,6 +262,7 @@ def load_layer_prediction(
     data_home=None,
     random_state=0,
     force_rebuild=False,
+    n_jobs=None,
     verbose=True,
 ):
     """Load the layer-prediction data set: every layer of models trained from different seeds.
@@ -295,6 +310,9 @@ def load_layer_prediction(
         models' seeds do not depend on it.
     force_rebuild : bool, default=False
         Retrain the models and rebuild the representations even when cached.
+    n_jobs : int, default=None
+        Seeds trained in parallel (:class:`joblib.Parallel`; -1: one per core). Each
+        seed trains on one thread, so the weights are the same for every ``n_jobs``.
     verbose : bool, default=True
         Report progress.
 
@@ -391,12 +409,12 @@ def load_layer_prediction(
         if model == "bert":
             arrays, names, losses, seconds, description = _build_bert(
                 seeds, n_train, n_test, training, pooling, data_home, random_state,
-                force_rebuild, verbose,
+                force_rebuild, verbose, n_jobs,
             )
         else:
             arrays, names, losses, seconds, description = _build_vision(
                 model, seeds, n_train, n_test, training, data_home, random_state,
-                force_rebuild, verbose,
+                force_rebuild, verbose, n_jobs,
             )
         arrays.update({f"losses_{name}": values for name, values in losses.items()})
         meta = {**config, "layer_names": names, "description": description,
