@@ -291,16 +291,21 @@ class _CKA(_SummarySimilarity):
 
     def _grid(self, Xs, Ys, verbose=False):
         """All cross terms ``<K_i, L_j>`` in one product of the stacked Gram matrices."""
-        summaries_x = [self._summarize(X) for X in tqdm(Xs, disable=not verbose, desc="Gram")]
-        summaries_y = summaries_x if Ys is None else [self._summarize(Y) for Y in Ys]
-        grams_x = np.stack([gram.ravel() for gram, _ in summaries_x])
-        grams_y = grams_x if Ys is None else np.stack([gram.ravel() for gram, _ in summaries_y])
-        return _normalise(
-            grams_x @ grams_y.T,
-            np.array([s for _, s in summaries_x]),
-            np.array([s for _, s in summaries_y]),
-            self._lower_bound,
-        )
+        grams_x, self_x = self._stacked_grams(Xs, verbose)
+        grams_y, self_y = (grams_x, self_x) if Ys is None else self._stacked_grams(Ys, verbose)
+        return _normalise(grams_x @ grams_y.T, self_x, self_y, self._lower_bound)
+
+    def _stacked_grams(self, Xs, verbose):
+        """Return every set's flattened centred Gram matrix as a row of one array (each
+        written in place as it is computed, so no second copy of the Grams is held),
+        and their squared norms."""
+        n_samples = Xs[0].shape[0]
+        grams = np.empty((len(Xs), n_samples * n_samples))
+        squared_norms = np.empty(len(Xs))
+        for row, X in enumerate(tqdm(Xs, disable=not verbose, desc="Gram")):
+            gram, squared_norms[row] = self._summarize(X)
+            grams[row] = gram.ravel()
+        return grams, squared_norms
 
 
 class LinearCKA(_CKA):
