@@ -84,45 +84,65 @@ def document_reexported_constant(app, what, name, obj, options, lines):
 
 # -- Benchmark results ------------------------------------------------------------
 # ``contrasim-bench --preset quick --output docs/benchmark_results`` writes the run's
-# results.csv, run.json and PNG plots there; benchmark_results.rst shows them through
-# tables made here from results.csv, so the page always matches the committed run.
+# results.csv, run.json and PNG plots there; runs of the full preset are stored the same
+# way, one folder each, under docs/benchmark_results_full/. benchmark_results.rst shows
+# them through tables made here from each results.csv, so the page always matches the
+# committed runs.
 BENCHMARK_RESULTS = "benchmark_results"
+FULL_BENCHMARK_RESULTS = "benchmark_results_full"
 
 
-def write_benchmark_tables(app):
-    """Write the benchmark results page's tables and figure list into docs/generated/."""
+def run_report(folder, name, target):
+    """Return the reST of one stored run (its command, comparison tables and figures),
+    writing its tables into ``target``."""
     from sklearn_contrasim.benchmarks import comparison_table
 
-    source = Path(app.srcdir) / BENCHMARK_RESULTS
-    target = Path(app.srcdir) / "generated"
-    target.mkdir(exist_ok=True)
-    if not (source / "results.csv").is_file():
-        (target / "benchmark_results.rst.inc").write_text(
-            ".. note::\n\n   No benchmark run is stored with this copy of the documentation: "
-            "run ``contrasim-bench --preset quick --output docs/benchmark_results`` and "
-            "rebuild.\n"
-        )
-        return
     # Empty strings (closed-form measures have no training set) must stay strings.
-    results = pd.read_csv(source / "results.csv", keep_default_na=False)
-    run = json.loads((source / "run.json").read_text()) if (source / "run.json").is_file() else {}
+    results = pd.read_csv(folder / "results.csv", keep_default_na=False)
+    run = json.loads((folder / "run.json").read_text()) if (folder / "run.json").is_file() else {}
     parts = []
-    if run:
-        minutes = run.get("seconds", {}).get("total", float("nan")) / 60
-        parts.append(f"Command: ``contrasim-bench {' '.join(run.get('argv', []))}`` "
+    minutes = run.get("seconds", {}).get("total", float("nan")) / 60
+    if "argv" in run:
+        parts.append(f"Command: ``contrasim-bench {' '.join(run['argv'])}`` "
                      f"(preset ``{run.get('preset', '?')}``, {minutes:.0f} min).\n")
+    elif "command" in run:
+        parts.append(f"Run with ``{run['command']}`` ({minutes:.0f} min).\n")
+    if "note" in run:
+        parts.append(run["note"] + "\n")
     for interval, caption in [("std", "Accuracy, mean ± standard deviation over folds and pairs"),
                               ("ci", "Accuracy, mean and 95 % confidence interval")]:
         table = comparison_table(results, interval=interval).reset_index()
-        table.to_csv(target / f"benchmark_table_{interval}.csv", index=False)
+        table_file = f"benchmark_table_{name.replace('/', '_')}_{interval}.csv"
+        table.to_csv(target / table_file, index=False)
         parts.append(f".. csv-table:: {caption}\n"
-                     f"   :file: benchmark_table_{interval}.csv\n"
+                     f"   :file: {table_file}\n"
                      f"   :header-rows: 1\n")
-    for figure in sorted(source.glob("*.png")):
+    for figure in sorted(folder.glob("*.png")):
         title = figure.stem.replace("_", " ")
-        parts.append(f".. figure:: /{BENCHMARK_RESULTS}/{figure.name}\n"
+        parts.append(f".. figure:: /{name}/{figure.name}\n"
                      f"   :width: 100%\n   :alt: {title}\n\n   {title}\n")
-    (target / "benchmark_results.rst.inc").write_text("\n".join(parts))
+    return "\n".join(parts)
+
+
+def write_benchmark_tables(app):
+    """Write the benchmark results page's tables and figure lists into docs/generated/."""
+    source = Path(app.srcdir)
+    target = source / "generated"
+    target.mkdir(exist_ok=True)
+    if (source / BENCHMARK_RESULTS / "results.csv").is_file():
+        quick = run_report(source / BENCHMARK_RESULTS, BENCHMARK_RESULTS, target)
+    else:
+        quick = (".. note::\n\n   No benchmark run is stored with this copy of the "
+                 "documentation: run ``contrasim-bench --preset quick --output "
+                 "docs/benchmark_results`` and rebuild.\n")
+    (target / "benchmark_results.rst.inc").write_text(quick)
+    full = []
+    for folder in sorted((source / FULL_BENCHMARK_RESULTS).glob("*/results.csv")):
+        title = folder.parent.name
+        full.append(f"{title}\n{'~' * len(title)}\n\n"
+                    + run_report(folder.parent, f"{FULL_BENCHMARK_RESULTS}/{title}", target))
+    (target / "benchmark_results_full.rst.inc").write_text(
+        "\n".join(full) or ".. note::\n\n   No run of the full preset is stored.\n")
 
 
 def setup(app):
