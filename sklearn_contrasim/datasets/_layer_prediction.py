@@ -18,9 +18,10 @@ from ._seed_models import (
     fashion_mnist_tensor,
     is_heldout_sentence,
     load_fashion_mnist,
-    load_or_train,
+    load_checkpoint,
     make_masked_lm,
     make_vision_model,
+    train_checkpoint,
     train_masked_lm,
     train_vision_model,
     vision_layer_names,
@@ -83,12 +84,12 @@ def _train_seeds(model, seeds, checkpoint_dir, make_model, train, force, verbose
     """
     paths = [checkpoint_dir / f"seed{seed}.pt" for seed in seeds]
     outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_train_checkpoint)(path, partial(make_model, seed), partial(train, seed), force)
+        delayed(_train_checkpoint_timed)(path, partial(train, seed), force)
         for seed, path in zip(seeds, paths)
     )
     models, losses, seconds = [], {}, {}
     for seed, path, (from_cache, elapsed) in zip(seeds, paths, outcomes):
-        trained, losses[f"seed{seed}"], _ = load_or_train(path, partial(make_model, seed), None)
+        trained, losses[f"seed{seed}"] = load_checkpoint(path, partial(make_model, seed))
         models.append(trained)
         if not from_cache:
             seconds[f"seed{seed}"] = round(elapsed, 2)
@@ -99,12 +100,10 @@ def _train_seeds(model, seeds, checkpoint_dir, make_model, train, force, verbose
     return models, losses, seconds
 
 
-def _train_checkpoint(path, make_model, train, force):
-    """Make sure the checkpoint exists (training when missing or forced); return whether
-    it was already there and the seconds it took."""
+def _train_checkpoint_timed(path, train, force):
+    """:func:`train_checkpoint` and the seconds it took."""
     start = time.perf_counter()
-    from_cache = load_or_train(path, make_model, train, force=force)[2]
-    return from_cache, time.perf_counter() - start
+    return train_checkpoint(path, train, force=force), time.perf_counter() - start
 
 
 def _build_vision(model, seeds, n_train, n_test, training, data_home, random_state, force,

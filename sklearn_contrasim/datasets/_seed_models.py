@@ -491,15 +491,13 @@ def _masked_lm_step(model, encoded, tokenizer, generator, optimizer, schedule, b
     return loss.item()
 
 
-def load_or_train(path, make_model, train, *, force=False):
-    """Load a checkpoint of trained weights, training and saving it first if needed.
+def train_checkpoint(path, train, *, force=False):
+    """Train and save a checkpoint of weights unless it already exists.
 
     Parameters
     ----------
     path : path-like
         The checkpoint file (``torch.save`` of the state dict and training losses).
-    make_model : callable
-        ``make_model() -> torch.nn.Module`` with the architecture of the checkpoint.
     train : callable
         ``train() -> (model, losses)``; called only when the checkpoint is missing.
     force : bool, default=False
@@ -507,23 +505,39 @@ def load_or_train(path, make_model, train, *, force=False):
 
     Returns
     -------
-    model : torch.nn.Module
-        In evaluation mode.
-    losses : ndarray
-        The training losses recorded in the checkpoint.
     from_cache : bool
-        Whether the checkpoint was loaded rather than trained.
+        Whether the checkpoint already existed (nothing was trained).
     """
     path = Path(path)
     if path.exists() and not force:
-        checkpoint = torch.load(path, weights_only=True)
-        model = make_model()
-        model.load_state_dict(checkpoint["state_dict"])
-        return model.eval(), checkpoint["losses"].numpy(), True
+        return True
     model, losses = train()
     path.parent.mkdir(parents=True, exist_ok=True)
     # Save under a temporary name then rename: an interrupted run never leaves a partial file.
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".pt", delete=False) as handle:
         torch.save({"state_dict": model.state_dict(), "losses": torch.as_tensor(losses)}, handle)
     os.replace(handle.name, path)
-    return model.eval(), losses, False
+    return False
+
+
+def load_checkpoint(path, make_model):
+    """Load a checkpoint written by :func:`train_checkpoint`.
+
+    Parameters
+    ----------
+    path : path-like
+        The checkpoint file.
+    make_model : callable
+        ``make_model() -> torch.nn.Module`` with the architecture of the checkpoint.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        In evaluation mode.
+    losses : ndarray
+        The training losses recorded in the checkpoint.
+    """
+    checkpoint = torch.load(path, weights_only=True)
+    model = make_model()
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval(), checkpoint["losses"].numpy()
