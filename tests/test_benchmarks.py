@@ -1,5 +1,7 @@
 """The benchmark runners: table format, chance and perfect levels, no leakage, backends."""
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -184,6 +186,40 @@ def test_closed_form_measures_are_scored_once_per_test_pair():
         merged = alone.merge(results, on=["fold", "x", "y", "negatives"])
         assert len(merged) == len(alone)
         np.testing.assert_array_equal(merged.accuracy_x, merged.accuracy_y)
+
+
+def float_arrays(value):
+    """Every float ndarray inside nested lists, tuples and dicts."""
+    if isinstance(value, np.ndarray):
+        return [value] if value.dtype.kind == "f" else []
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [array for item in value for array in float_arrays(item)]
+    return []
+
+
+@pytest.mark.parametrize("runner, data, n_arrays", [
+    (multilingual, aligned_languages(), len(LANGUAGES) * 2),
+    (image_caption, image_caption_data(), 3),
+    (layer_prediction, seed_models(), 4 * 3),
+])
+def test_tasks_share_the_callers_arrays_instead_of_copying_rows(
+        monkeypatch, runner, data, n_arrays):
+    # Tasks carry the representations and the rows to use, not copies of the rows: joblib
+    # then sends each array once, and memory does not grow with the number of tasks.
+    module = importlib.import_module(runner.__module__)
+    real_run_tasks, seen = module.run_tasks, []
+
+    def recording_run_tasks(tasks, **kwargs):
+        seen.extend(tasks)
+        return real_run_tasks(tasks, **kwargs)
+
+    monkeypatch.setattr(module, "run_tasks", recording_run_tasks)
+    extra = {} if runner is layer_prediction else {"chunk_size": 8}
+    assert len(runner(data, CLOSED_FORM, cv=2, **extra))
+    distinct = {id(array) for _, kwargs in seen for array in float_arrays(kwargs)}
+    assert len(distinct) <= n_arrays
 
 
 def test_no_heldout_seed_or_row_leaks_into_training():

@@ -137,7 +137,7 @@ def image_caption(
                     ))
                     tasks.append((fit_and_retrieve, dict(
                         measure=seeded_clone(measure, random_state),
-                        X_train=X[train], y_train=y[train], tests=[(None, X[test], y[test])],
+                        X=X, y=y, tests=[(None, X, y)], train_rows=train, test_rows=test,
                         negatives=negatives, retrieval=retrieval,
                     )))
     outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="image-caption")

@@ -157,11 +157,12 @@ def multilingual(
                         layer_name=layer_names[languages[0]][layer], measure=name,
                         chance=1 / (n_negatives + 1),
                     ))
-                    tests = [((x, y), arrays[x][test], arrays[y][test]) for x, y in pairs]
                     tasks.append((fit_and_retrieve, dict(
                         measure=seeded_clone(measure, random_state),
-                        X_train=arrays[first][train], y_train=arrays[second][train],
-                        tests=tests, negatives=negatives, retrieval=retrieval,
+                        X=arrays[first], y=arrays[second],
+                        tests=[((x, y), arrays[x], arrays[y]) for x, y in pairs],
+                        train_rows=train, test_rows=test,
+                        negatives=negatives, retrieval=retrieval,
                     )))
     outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="multilingual")
     return results_frame(retrieval_rows(contexts, outputs))

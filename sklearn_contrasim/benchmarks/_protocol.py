@@ -220,17 +220,23 @@ def seeded_clone(measure, random_state):
     return measure
 
 
-def fit_and_retrieve(measure, X_train, y_train, tests, *, negatives, retrieval):
-    """Fit a clone of ``measure`` on training pairs, then run the retrieval protocol on tests.
+def fit_and_retrieve(measure, X, y, tests, *, train_rows, test_rows, negatives, retrieval):
+    """Fit a clone of ``measure`` on training rows, then run the retrieval protocol on tests.
+
+    Every array is a whole paired set and the rows are chosen here, in the worker, so
+    that a task carries references to the caller's arrays and not copies of its rows:
+    joblib then sends (or memory-maps) each array once, whatever the number of tasks.
 
     Parameters
     ----------
     measure : BaseSimilarity
         Measure to clone and fit.
-    X_train, y_train : ndarray
-        Paired training rows.
+    X, y : ndarray
+        Paired representations the measure is trained on.
     tests : list of (key, X_test, y_test)
-        Held-out paired sets, each scored with every mode of ``negatives``.
+        Paired representations scored with every mode of ``negatives``.
+    train_rows, test_rows : ndarray of int
+        Rows of ``X, y`` to train on and rows of each test pair to score.
     negatives : tuple of str
     retrieval : dict
         Keyword arguments of :func:`~sklearn_contrasim.metrics.retrieval_accuracy`.
@@ -242,10 +248,11 @@ def fit_and_retrieve(measure, X_train, y_train, tests, *, negatives, retrieval):
         ``n_decisions``, ``fit_time`` (the fit, shared by every test) and ``score_time``.
     """
     start = time.perf_counter()
-    measure = measure.fit(X_train, y_train)
+    measure = measure.fit(X[train_rows], y[train_rows])
     fit_time = time.perf_counter() - start
     scores = []
     for key, X_test, y_test in tests:
+        X_test, y_test = X_test[test_rows], y_test[test_rows]
         for mode in negatives:
             start = time.perf_counter()
             accuracy, hits = retrieval_accuracy(
