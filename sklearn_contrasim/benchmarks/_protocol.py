@@ -221,7 +221,7 @@ def seeded_clone(measure, random_state):
 
 
 def fit_and_retrieve(measure, X, y, tests, *, train_rows, test_rows, negatives, retrieval):
-    """Fit a clone of ``measure`` on training rows, then run the retrieval protocol on tests.
+    """Fit ``measure`` (a clone) on training rows, then run the retrieval protocol on tests.
 
     Every array is a whole paired set and the rows are chosen here, in the worker, so
     that a task carries references to the caller's arrays and not copies of its rows:
@@ -230,7 +230,7 @@ def fit_and_retrieve(measure, X, y, tests, *, train_rows, test_rows, negatives, 
     Parameters
     ----------
     measure : BaseSimilarity
-        Measure to clone and fit.
+        Unfitted measure, fitted here (the caller passes a clone).
     X, y : ndarray
         Paired representations the measure is trained on.
     tests : list of (key, X_test, y_test)
