@@ -70,15 +70,15 @@ class RelativeRepresentation(TransformerMixin, BaseEstimator):
     anchor_indices_ : ndarray of int of shape (n_anchors,)
         Rows of the fitted ``X`` used as anchors; output column ``j`` is the cosine to
         row ``anchor_indices_[j]``.
-    anchors_ : ndarray of shape (n_anchors, n_features_in_)
+    anchors_ : ndarray of shape (n_anchors, n_features)
         The anchors, centred with ``mean_`` and scaled to unit norm (zero for an anchor
         equal to the mean).
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (n_features,)
         Mean of the fitted rows subtracted before taking cosines; zeros when
         ``center=False``.
     n_features_in_ : int
         Width of the fitted ``X``.
-    feature_names_in_ : ndarray of str of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str of shape (n_features,)
         Column names of ``X``, when ``X`` is a DataFrame with string column names.
 
     See Also
