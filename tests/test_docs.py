@@ -29,6 +29,7 @@ PUBLIC_MODULES = [
     "sklearn_contrasim.datasets",
     "sklearn_contrasim.benchmarks",
     "sklearn_contrasim.plotting",
+    "sklearn_contrasim.preprocessing",
 ]
 # numpydoc validation codes every public class and function must pass: a docstring, an
 # Examples section, and a Parameters section that matches the signature.

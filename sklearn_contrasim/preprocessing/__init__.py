@@ -1,0 +1,5 @@
+"""Transformers applied to representations before they are compared."""
+
+from ._relative import RelativeRepresentation
+
+__all__ = ["RelativeRepresentation"]
