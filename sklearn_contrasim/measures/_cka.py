@@ -15,6 +15,7 @@ from ._cka_math import (
     _rbf_kernel,
     _stacked_grams,
     _use_gram_route,
+    _warn_if_kernels_are_large,
 )
 from ._closed_form import _SummarySimilarity
 
@@ -185,8 +186,9 @@ class RBFCKA(_CKA):
     Range: [0, 1] (debiased: [-1, 1]). Symmetric. Invariant to translation, isotropic
     scaling (the bandwidth scales with the data) and orthogonal maps; not invariant to
     general invertible linear maps. ``similarity(X, X) = 1``. A set with no variance
-    has similarity 0 with everything, never NaN. Builds ``n x n`` matrices: for large
-    ``n`` use :class:`LinearCKA`.
+    has similarity 0 with everything, never NaN. Builds ``n x n`` float64 matrices (three
+    for ``similarity``, three plus one per layer for a grid) and warns when they would
+    need more than 2 GiB: for large ``n`` use :class:`LinearCKA`.
 
     Parameters
     ----------
@@ -234,3 +236,12 @@ class RBFCKA(_CKA):
 
     def _kernel(self, X):
         return _rbf_kernel(X, self.threshold)
+
+    def _compare(self, X, y):
+        _warn_if_kernels_are_large(type(self).__name__, X.shape[0], n_stacked=0)
+        return super()._compare(X, y)
+
+    def _grid(self, Xs, Ys, verbose=False):
+        n_stacked = len(Xs) + (0 if Ys is None else len(Ys))
+        _warn_if_kernels_are_large(type(self).__name__, Xs[0].shape[0], n_stacked)
+        return super()._grid(Xs, Ys, verbose)

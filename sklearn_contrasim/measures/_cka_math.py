@@ -5,6 +5,8 @@ Every set is first brought to a moderate magnitude by a power of two
 floating-point range: the values are exact and identical at every scale.
 """
 
+import warnings
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -12,6 +14,8 @@ from ._closed_form import centre_columns, power_of_two_rescale
 
 # Rows per block when float32 products are summed in float64.
 _BLOCK_ROWS = 2048
+# Kernel CKA warns when its n x n matrices would need more memory than this (bytes).
+_KERNEL_MEMORY_WARNING_BYTES = 2 * 1024**3
 
 
 def cross_product(A, B):
@@ -132,6 +136,25 @@ def _gram_summary(kernel, X, debiased):
         return np.zeros((n_samples, n_samples)), 0.0
     gram = _centre_gram(kernel(power_of_two_rescale(X)[0]), debiased)
     return gram, np.vdot(gram, gram)
+
+
+def _warn_if_kernels_are_large(measure_name, n_samples, n_stacked):
+    """Warn when kernel CKA's ``n x n`` float64 matrices exceed the memory threshold.
+
+    The peak (measured with ``tracemalloc``) is the ``n_stacked`` centred Gram matrices a
+    grid keeps, plus three working ones: the kernel being built, the copy ``np.median``
+    takes of its distances, and the other set's centred Gram matrix.
+    """
+    n_matrices = n_stacked + 3
+    needed = n_matrices * n_samples**2 * np.dtype(np.float64).itemsize
+    if needed > _KERNEL_MEMORY_WARNING_BYTES:
+        warnings.warn(
+            f"{measure_name} on {n_samples} samples builds {n_matrices} float64 matrices of "
+            f"{n_samples} x {n_samples} and needs about {needed / 1e9:.3g} GB of memory. Use "
+            "LinearCKA (no n x n matrix; partial_fit streams batches of rows) or fewer rows.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _stacked_grams(summarize, Xs, verbose):
