@@ -120,6 +120,17 @@ def test_separate_scales_of_the_two_sets(measure, log_x, log_y):
     assert grid(measure, [X_s], [y_s])[0, 0] == pytest.approx(unit, rel=1e-10, abs=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_norm_similarity_is_invariant_to_extreme_row_scales(dtype):
+    X, y = paired_sets()
+    unit = similarity(NormSimilarity(), X, y)
+    rng = np.random.RandomState(0)
+    largest = np.log10(np.finfo(dtype).max) - 2
+    row_scales = 10.0 ** rng.uniform(-largest, largest, size=(X.shape[0], 1))
+    X_s, y_s = (X * row_scales).astype(dtype), (y / row_scales).astype(dtype)
+    assert similarity(NormSimilarity(), X_s, y_s) == pytest.approx(unit, rel=RTOL[dtype])
+
+
 @pytest.mark.parametrize("debiased", [False, True])
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_streaming_linear_cka_is_scale_invariant(case, debiased):

@@ -64,7 +64,9 @@ class LinearCKA(_CKA):
 
     The value is computed in feature space (``d x d`` matrices, never an ``n x n`` one)
     unless a set is wider than the number of samples and the Gram route is cheaper.
-    Float32 input is multiplied in float32 and summed in float64. :meth:`partial_fit`
+    Float32 input is multiplied in float32 and summed in float64. Each set is rescaled
+    by a power of two before any product (exact), so the value is the same at every
+    magnitude the dtype can hold, never 0 or NaN from overflow. :meth:`partial_fit`
     accumulates the exact statistics over batches of rows, for data too large for memory.
 
     Parameters
@@ -105,6 +107,11 @@ class LinearCKA(_CKA):
     0.55761
     >>> round(LinearCKA(debiased=True).fit(X, Y).similarity(X, Y), 5)
     0.51346
+
+    The same at any magnitude:
+
+    >>> round(LinearCKA().fit(X, Y).similarity(1e150 * X, 1e-150 * Y), 5)
+    0.55761
 
     Streaming over batches gives the in-memory value:
 

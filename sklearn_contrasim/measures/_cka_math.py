@@ -2,7 +2,7 @@
 
 Every set is first brought to a moderate magnitude by a power of two
 (:func:`power_of_two_rescale`), so that CKA keeps its scale invariance over the whole
-floating-point range: the values are exact and identical at every scale.
+floating-point range; the rescaling is exact, so values at ordinary scales are unchanged.
 """
 
 import warnings
@@ -327,9 +327,9 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
     """Linear CKA of every pair of layers in feature space (never an n x n matrix).
 
     Each layer is first rescaled by a power of two (exact, see
-    :func:`power_of_two_rescale`). The centred layers of ``Ys`` are laid side by side, so each layer of ``Xs`` meets all
-    of them in one product (in blocks of rows summed in float64); every self-term is
-    computed once. ``Ys=None`` pairs ``Xs`` with itself: only the upper triangle is
+    :func:`power_of_two_rescale`). The centred layers of ``Ys`` are laid side by side, so
+    each layer of ``Xs`` meets all of them in one product (in blocks of rows summed in
+    float64); every self-term is computed once. ``Ys=None`` pairs ``Xs`` with itself: only the upper triangle is
     computed and the self-terms are its diagonal.
     """
     n = Xs[0].shape[0]
