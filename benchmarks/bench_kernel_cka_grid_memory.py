@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 
 from sklearn_contrasim.measures import RBFCKA, pairwise_similarity
-from sklearn_contrasim.measures._cka import _normalise
+from sklearn_contrasim.measures._cka_math import _normalise
 
 
 def naive_grid(measure, Xs, Ys):

@@ -23,6 +23,7 @@ from sklearn_contrasim.measures import (
     NormSimilarity,
     OrthogonalProcrustes,
 )
+from sklearn_contrasim.measures import _cka_math, pairwise_similarity
 from sklearn_contrasim.metrics import retrieval_accuracy
 
 # Derandomised: the same examples on every run, so the suite never flakes.
@@ -407,3 +408,40 @@ def test_partial_fit_validates_batches_and_fit_starts_afresh():
     cka.partial_fit(X[:10, :2], y[:10])
     assert cka.n_samples_seen_ == 10
     assert cka.similarity_ == pytest.approx(value(LinearCKA(), X[:10, :2], y[:10]))
+
+
+# --- memory of kernel CKA ------------------------------------------------------------------
+
+
+def test_rbf_cka_warns_before_building_large_matrices(monkeypatch):
+    def unreachable(*args):
+        raise AssertionError("the n x n matrices were built")
+
+    # 15,000 rows: three float64 matrices of 15,000 x 15,000. The warning is an error
+    # here, and the kernel is never reached, so nothing large is allocated.
+    monkeypatch.setattr(RBFCKA, "_summarize", unreachable)
+    X = np.random.RandomState(0).randn(15_000, 2)
+    measure = RBFCKA().fit(X, X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(UserWarning, match=r"RBFCKA on 15000 samples builds 3 float64 "
+                           r"matrices of 15000 x 15000 and needs about 5\.4 GB.*LinearCKA"):
+            measure.similarity(X, X)
+        # A grid keeps one centred Gram matrix per layer as well.
+        with pytest.raises(UserWarning, match=r"builds 7 float64 matrices.*about 12\.6 GB"):
+            pairwise_similarity(RBFCKA(), [X, X], [X, X])
+
+
+def test_rbf_cka_memory_threshold(monkeypatch):
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(30, 3), rng.randn(30, 3)
+    needed = 3 * 30**2 * 8  # bytes: three float64 matrices of 30 x 30
+    monkeypatch.setattr(_cka_math, "_KERNEL_MEMORY_WARNING_BYTES", needed - 1)
+    with pytest.warns(UserWarning, match="needs about 2.16e-05 GB of memory"):
+        warned = RBFCKA().fit(X, y).similarity(X, y)
+    monkeypatch.setattr(_cka_math, "_KERNEL_MEMORY_WARNING_BYTES", needed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        assert RBFCKA().fit(X, y).similarity(X, y) == warned
+        # Linear CKA builds no n x n matrix when n exceeds the widths: never warns.
+        LinearCKA().fit(X, y).similarity(X, y)

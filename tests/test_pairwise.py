@@ -21,7 +21,7 @@ from sklearn_contrasim.measures import (
     OrthogonalProcrustes,
     pairwise_similarity,
 )
-from sklearn_contrasim.measures import _cka
+from sklearn_contrasim.measures import _cka_math
 
 MEASURES = [LinearCKA(), LinearCKA(debiased=True), RBFCKA(), RBFCKA(debiased=True),
             MeanCCA(), SVCCA(), PWCCA(), OrthogonalProcrustes()]
@@ -97,8 +97,8 @@ def test_cka_self_terms_once_and_cross_terms_batched(monkeypatch):
         calls.append(len(block_starts))
         return original(A, B, block_starts)
 
-    original = _cka._block_frobenius
-    monkeypatch.setattr(_cka, "_block_frobenius", counting)
+    original = _cka_math._block_frobenius
+    monkeypatch.setattr(_cka_math, "_block_frobenius", counting)
     Xs, Ys = network(100, [5, 6, 7]), network(100, [4, 5, 6, 7], seed=1)
     pairwise_similarity(LinearCKA(), Xs, Ys)
     # One product per layer of Xs against all of Ys at once (4 blocks), then one
@@ -124,10 +124,10 @@ def test_gram_route_summarises_each_layer_once(monkeypatch):
 
 
 def test_route_choice_by_samples_versus_features():
-    assert not _cka._use_gram_route(5000, [768] * 13, [768] * 13)
-    assert _cka._use_gram_route(50, [768] * 13, [768] * 13)
+    assert not _cka_math._use_gram_route(5000, [768] * 13, [768] * 13)
+    assert _cka_math._use_gram_route(50, [768] * 13, [768] * 13)
     # Never an n x n matrix when n exceeds every width, whatever the layer counts.
-    assert not _cka._use_gram_route(1000, [999] * 20, [999] * 20)
+    assert not _cka_math._use_gram_route(1000, [999] * 20, [999] * 20)
 
 
 def test_feature_grid_builds_no_n_by_n_matrix():

@@ -6,16 +6,22 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._closed_form import DegenerateSimilarityWarning, _SummarySimilarity, centre_columns
+from ._closed_form import (
+    DegenerateSimilarityWarning,
+    _SummarySimilarity,
+    centre_columns,
+    power_of_two_rescale,
+)
 
 
 def _principal_directions(X):
     """SVD ``Xc = U diag(s) Vt`` of the centred set, kept to its numerical rank.
 
-    Computed in float64; singular values below ``s_max * max(n, d) * eps`` of the input
+    Computed in float64 on the set rescaled by a power of two (exact, and free of overflow
+    at any magnitude); singular values below ``s_max * max(n, d) * eps`` of the input
     precision are dropped, so constant and collinear features never reach a division.
     """
-    centred = centre_columns(X).astype(np.float64, copy=False)
+    centred = centre_columns(power_of_two_rescale(X)[0]).astype(np.float64, copy=False)
     U, s, Vt = np.linalg.svd(centred, full_matrices=False)
     tolerance = (s[0] if s.size else 0.0) * max(X.shape) * np.finfo(X.dtype).eps
     rank = int(np.count_nonzero(s > tolerance))

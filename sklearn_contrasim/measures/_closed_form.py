@@ -44,6 +44,30 @@ def centre_columns(X):
     return centred
 
 
+# Sets whose largest magnitude lies within 2**±_MODERATE_EXPONENT are used as they are.
+_MODERATE_EXPONENT = 20
+
+
+def power_of_two_rescale(X, axis=None):
+    """Return ``(scaled, exponent)`` with ``X == scaled * 2**exponent`` exactly.
+
+    Multiplying by a power of two changes only the exponents of the entries, so a scale
+    invariant measure computed from ``scaled`` gives, to the last bit, its value on
+    ``X``, while products and sums of squares of ``scaled`` can neither overflow nor
+    underflow. ``exponent`` (an int, or one per row with ``axis=1``) is 0 and ``X`` is
+    returned as is (no copy) when its largest magnitude is already moderate (within
+    ``2**±20``); otherwise it brings the largest magnitude into ``[0.5, 1)``. All-zero
+    sets and rows keep exponent 0.
+    """
+    largest = np.maximum(X.max(axis=axis, keepdims=True), -X.min(axis=axis, keepdims=True))
+    exponent = np.frexp(largest)[1]
+    exponent[np.abs(exponent) <= _MODERATE_EXPONENT] = 0
+    if not exponent.any():
+        return X, (0 if axis is None else np.zeros(X.shape[0], dtype=int))
+    scaled = np.ldexp(X, -exponent).astype(X.dtype, copy=False)
+    return scaled, (int(exponent.item()) if axis is None else exponent.ravel())
+
+
 class _SummarySimilarity(BaseSimilarity):
     """A closed-form measure: an expensive summary per set, a cheap combination per pair.
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._closed_form import _SummarySimilarity, centre_columns
+from ._closed_form import _SummarySimilarity, centre_columns, power_of_two_rescale
 
 
 class OrthogonalProcrustes(_SummarySimilarity):
@@ -48,7 +48,8 @@ class OrthogonalProcrustes(_SummarySimilarity):
     """
 
     def _summarize(self, X):
-        centred = centre_columns(X).astype(np.float64, copy=False)
+        # Rescaled by a power of two (exact): no product overflows at any magnitude.
+        centred = centre_columns(power_of_two_rescale(X)[0]).astype(np.float64, copy=False)
         n_samples, n_features = centred.shape
         if n_features > n_samples:
             # Xc = R^T Q^T with Q orthonormal: Xc^T Yc has the singular values of R_x R_y^T.

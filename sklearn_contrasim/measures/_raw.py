@@ -1,9 +1,11 @@
 """The paper's baselines on raw vectors: Dot and Norm."""
 
+import math
+
 import numpy as np
 
 from ..metrics._neighbors import _unit_rows
-from ._closed_form import _SummarySimilarity
+from ._closed_form import _SummarySimilarity, power_of_two_rescale
 
 
 class _RowWiseSimilarity(_SummarySimilarity):
@@ -30,7 +32,9 @@ class DotProduct(_RowWiseSimilarity):
     Range: unbounded (any real). Symmetric. Invariant only to the same orthogonal map
     applied to both sets; not to translation, scaling or separate maps. ``X`` and ``y``
     need the same number of features (checked when comparing). ``similarity(X, X)`` is
-    the mean squared row norm, not 1.
+    the mean squared row norm, not 1. Exact at any magnitude of the inputs: a value
+    beyond the float64 range (about ``1.8e308``) raises a ``ValueError`` rather than
+    giving ``inf`` or NaN.
 
     Attributes
     ----------
@@ -63,15 +67,26 @@ class DotProduct(_RowWiseSimilarity):
 
     def _combine(self, summary_x, summary_y):
         self._check_widths(summary_x, summary_y)
-        total = np.einsum("ij,ij->", summary_x, summary_y, dtype=np.float64)
-        return float(total / summary_x.shape[0])
+        # Products of sets rescaled by powers of two, so that no term overflows.
+        (X, exponent_x), (Y, exponent_y) = map(power_of_two_rescale, (summary_x, summary_y))
+        scaled_mean = np.einsum("ij,ij->", X, Y, dtype=np.float64) / X.shape[0]
+        try:
+            return math.ldexp(scaled_mean, exponent_x + exponent_y)
+        except OverflowError:
+            magnitude = math.log10(abs(scaled_mean)) + (exponent_x + exponent_y) * math.log10(2)
+            raise ValueError(
+                f"{type(self).__name__}: the mean dot product of these sets is about "
+                f"1e{magnitude:.0f}, beyond the float64 range (about 1.8e308). Rescale the "
+                "sets, or use a scale invariant measure (e.g. NormSimilarity, LinearCKA)."
+            ) from None
 
 
 class NormSimilarity(_RowWiseSimilarity):
     """One minus the mean distance of L2-normalised paired rows: the paper's ``Norm``.
 
     ``Norm(X, Y) = (1/n) sum_k (1 - ||x_k / ||x_k|| - y_k / ||y_k|| ||)``. All-zero rows
-    stay zero (never NaN).
+    stay zero (never NaN). Each row is rescaled by a power of two before its norm is
+    taken, so the value does not depend on the magnitude of any row, however extreme.
 
     Range: [-1, 1]; 1 when paired rows point the same way. Symmetric. Invariant to the
     same orthogonal map applied to both sets and to positive rescaling of any row; not
@@ -105,7 +120,7 @@ class NormSimilarity(_RowWiseSimilarity):
     """
 
     def _summarize(self, X):
-        return _unit_rows(X, dtype=np.float64)
+        return _unit_rows(power_of_two_rescale(X, axis=1)[0], dtype=np.float64)
 
     def _combine(self, summary_x, summary_y):
         self._check_widths(summary_x, summary_y)
