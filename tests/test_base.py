@@ -6,7 +6,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 
 from sklearn_contrasim import BaseSimilarity
-from sklearn_contrasim._validation import validate_paired
+from sklearn_contrasim.utils._validation import validate_paired
 
 
 class MeanRowCosine(BaseSimilarity):

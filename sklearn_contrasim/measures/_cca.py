@@ -4,9 +4,9 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
-from ._closed_form import DegenerateSimilarityWarning, _SummarySimilarity, centre_columns
+from ..utils._sklearn_compat import Interval
+from ._closed_form import ClosedFormSimilarity, DegenerateSimilarityWarning, centre_columns
 
 
 def _principal_directions(X):
@@ -22,7 +22,7 @@ def _principal_directions(X):
     return U[:, :rank], s[:rank], Vt[:rank]
 
 
-class _CanonicalCorrelations(_SummarySimilarity):
+class _CanonicalCorrelations(ClosedFormSimilarity):
     """A measure built on the canonical correlations of two centred sets.
 
     A set's summary starts with an orthonormal basis ``Q`` (n x k) of its centred column

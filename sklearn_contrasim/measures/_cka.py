@@ -3,11 +3,11 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 from tqdm.auto import tqdm
 
-from .._validation import validate_paired
-from ._closed_form import _SummarySimilarity, centre_columns
+from ..utils._sklearn_compat import Interval
+from ..utils._validation import validate_paired
+from ._closed_form import ClosedFormSimilarity, centre_columns
 
 # Rows per block when float32 products are summed in float64.
 _BLOCK_ROWS = 2048
@@ -266,7 +266,7 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
     )
 
 
-class _CKA(_SummarySimilarity):
+class _CKA(ClosedFormSimilarity):
     """CKA of two kernels: a set's summary is its centred Gram matrix and its squared norm."""
 
     def _min_samples(self):

@@ -2,20 +2,22 @@
 
 import numpy as np
 
-from ..metrics._neighbors import _unit_rows
-from ._closed_form import _SummarySimilarity
+from ..exceptions import InapplicableMeasureError
+from ..utils._validation import unit_rows
+from ._closed_form import ClosedFormSimilarity
 
 
-class _RowWiseSimilarity(_SummarySimilarity):
+class _RowWiseSimilarity(ClosedFormSimilarity):
     """A measure comparing row ``k`` of ``X`` with row ``k`` of ``y``: equal widths needed.
 
     The widths are checked when comparing (``similarity``, ``score``, grids), not in
-    ``fit``, which learns nothing for these measures.
+    ``fit``, which learns nothing for these measures; different widths raise
+    :class:`~sklearn_contrasim.exceptions.InapplicableMeasureError`.
     """
 
     def _check_widths(self, X, y):
         if X.shape[1] != y.shape[1]:
-            raise ValueError(
+            raise InapplicableMeasureError(
                 f"{type(self).__name__} compares row k of X with row k of y, so both need "
                 f"the same number of features; got {X.shape[1]} and {y.shape[1]}."
             )
@@ -105,7 +107,7 @@ class NormSimilarity(_RowWiseSimilarity):
     """
 
     def _summarize(self, X):
-        return _unit_rows(X, dtype=np.float64)
+        return unit_rows(X, dtype=np.float64)
 
     def _combine(self, summary_x, summary_y):
         self._check_widths(summary_x, summary_y)

@@ -1,0 +1,9 @@
+"""The one import site of the scikit-learn private helpers this package uses.
+
+scikit-learn does not promise these names across releases; importing them here only means
+that a rename is fixed in one place.
+"""
+
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+__all__ = ["Interval", "StrOptions", "validate_params"]
