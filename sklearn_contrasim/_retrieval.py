@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .exceptions import UnreliableScoreWarning
-from .utils._neighbors import nearest_neighbors
+from .utils._neighbors import cosine_neighbors
 
 #: The protocol of ``score``, and the defaults of ``retrieval_accuracy``.
 DEFAULT_PROTOCOL = dict(
@@ -46,7 +46,7 @@ def hard_negative_neighbors(y, n_negatives, neighbors=None):
             f"Hard negatives need n_negatives < n_samples, got {n_negatives} >= {n_samples}."
         )
     if neighbors is None:
-        return nearest_neighbors(y, n_negatives)
+        return cosine_neighbors(y, n_negatives)
     neighbors = np.asarray(neighbors)
     if neighbors.ndim != 2 or neighbors.shape[0] != n_samples:
         raise ValueError(
