@@ -8,6 +8,18 @@ from sklearn.pipeline import Pipeline
 from .._base import BaseSimilarity
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 
+# The parameters of a scorer, documented once for make_retrieval_scorer and RetrievalScorer.
+_SCORER_PARAMETERS = """chunk_size : int, default=32
+        Rows per chunk (see :func:`retrieval_accuracy`).
+    n_negatives : int, default=10
+        Mismatched chunks compared with each positive.
+    negatives : {"random", "hard"}, default="random"
+        Random mismatched rows, or each row's nearest neighbours in ``y``.
+    n_repeats : int, default=1
+        Number of independent shuffles whose decisions are pooled.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the shuffles and random negatives."""
+
 _PROTOCOL_PARAMS = {
     "chunk_size": [Interval(Integral, 1, None, closed="left")],
     "n_negatives": [Interval(Integral, 1, None, closed="left")],
@@ -126,16 +138,7 @@ def make_retrieval_scorer(
 
     Parameters
     ----------
-    chunk_size : int, default=32
-        Rows per chunk (see :func:`retrieval_accuracy`).
-    n_negatives : int, default=10
-        Mismatched chunks compared with each positive.
-    negatives : {"random", "hard"}, default="random"
-        Random mismatched rows, or each row's nearest neighbours in ``y``.
-    n_repeats : int, default=1
-        Number of independent shuffles whose decisions are pooled.
-    random_state : int, RandomState instance or None, default=0
-        Seed of the shuffles and random negatives.
+    {scorer_parameters}
 
     Returns
     -------
@@ -175,16 +178,7 @@ class RetrievalScorer(BaseEstimator):
 
     Parameters
     ----------
-    chunk_size : int, default=32
-        Rows per chunk (see :func:`retrieval_accuracy`).
-    n_negatives : int, default=10
-        Mismatched chunks compared with each positive.
-    negatives : {"random", "hard"}, default="random"
-        Random mismatched rows, or each row's nearest neighbours in ``y``.
-    n_repeats : int, default=1
-        Number of independent shuffles whose decisions are pooled.
-    random_state : int, RandomState instance or None, default=0
-        Seed of the shuffles and random negatives.
+    {scorer_parameters}
 
     Examples
     --------
@@ -228,3 +222,8 @@ class RetrievalScorer(BaseEstimator):
         return type(other) is type(self) and other.get_params() == self.get_params()
 
     __hash__ = None
+
+
+for _documented in (make_retrieval_scorer, RetrievalScorer):
+    _documented.__doc__ = _documented.__doc__.replace("{scorer_parameters}", _SCORER_PARAMETERS)
+del _documented
