@@ -4,6 +4,7 @@ Nothing here knows about estimators: :class:`~sklearn_contrasim.BaseSimilarity` 
 and embeds the sets, then hands them over with its compare function.
 """
 
+import sys
 import warnings
 
 import numpy as np
@@ -127,26 +128,38 @@ def retrieval_hits(
                 # NaN compares False, so a measure that returns NaN never scores a hit.
                 hits.append(bool(similarities[0] > similarities[1:].max()))
     n_comparisons = len(hits) * (n_negatives + 1)
-    _warn_once_per_category(caught, n_comparisons)
+    stacklevel = _caller_stacklevel()
+    _warn_once_per_category(caught, n_comparisons, stacklevel + 1)
     if n_not_finite:
         warnings.warn(
             f"{name} gave {n_not_finite} non-finite similarities in {n_comparisons} chunk "
             "comparisons; a decision with a non-finite similarity counts as a miss, so the "
             "score is not the measure's.",
             UnreliableScoreWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
     if len(hits) < MIN_DECISIONS:
         warnings.warn(
             f"A score from {len(hits)} decisions is not a measurement (fewer than "
             f"{MIN_DECISIONS}); use more rows, a smaller chunk_size or more n_repeats.",
             UnreliableScoreWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
     return np.asarray(hits, dtype=bool)
 
 
-def _warn_once_per_category(caught, n_comparisons):
+def _caller_stacklevel():
+    """Return the ``stacklevel`` that points a warning of the caller at the first frame
+    outside this package and scikit-learn (the user's ``score`` or ``fit`` call)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in (
+        "sklearn_contrasim", "sklearn"
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _warn_once_per_category(caught, n_comparisons, stacklevel):
     """Re-emit recorded warnings once per category, saying how many comparisons raised one."""
     by_category = {}
     for record in caught:
@@ -156,5 +169,5 @@ def _warn_once_per_category(caught, n_comparisons):
             f"{len(records)} warning(s) in {n_comparisons} chunk comparisons; the first: "
             f"{records[0].message}",
             category,
-            stacklevel=5,
+            stacklevel=stacklevel,
         )

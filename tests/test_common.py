@@ -31,7 +31,7 @@ SMALL_SETTINGS = {
 
 ROW_WISE_FAILURE = (
     "sklearn's checks pass y with one feature and X with several; this measure compares "
-    "row k of X with row k of y, so it needs equal widths and score raises a ValueError."
+    "row k of X with row k of y, so it needs equal widths and score raises an InapplicableMeasureError."
 )
 # Checks a given measure is expected to fail, on top of the common ones.
 EXPECTED_FAILED_CHECKS = {

@@ -293,3 +293,13 @@ def test_neighbors_validate_their_input(Z, n_neighbors, message):
     numpy's AxisError."""
     with pytest.raises(ValueError, match=message):
         nearest_neighbors(Z, n_neighbors)
+
+
+def test_protocol_warnings_point_at_the_callers_line():
+    X = np.random.RandomState(0).randn(40, 3)
+    measure = fitted(MeanRowDot(), X, X)
+    for score in (measure.score, lambda X, y: retrieval_accuracy(measure, X, y),
+                  lambda X, y: RetrievalScorer()(measure, X, y)):
+        with pytest.warns(UnreliableScoreWarning) as caught:
+            score(X, X)
+        assert caught[0].filename == __file__
