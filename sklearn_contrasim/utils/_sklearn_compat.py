@@ -4,6 +4,7 @@ scikit-learn does not promise these names across releases; importing them here o
 that a rename is fixed in one place.
 """
 
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-__all__ = ["Interval", "StrOptions", "validate_params"]
+__all__ = ["Interval", "StrOptions", "_fit_context", "validate_params"]
