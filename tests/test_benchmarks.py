@@ -131,6 +131,11 @@ class LeakDetector(BaseSimilarity):
     def __init__(self, check_sources=True):
         self.check_sources = check_sources
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.similarity_tags.set_level = True  # it offers fit_sets
+        return tags
+
     def _fit(self, X, y):
         self.seen_sources_ = {X[0, 0], y[0, 0]}
         self.seen_rows_ = set(X[:, 1]) | set(y[:, 1])

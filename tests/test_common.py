@@ -15,6 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_contrasim
 from sklearn_contrasim import BaseSimilarity
+from sklearn_contrasim.utils import estimator_checks
 
 # Fast constructor settings for learned measures (tiny encoders, few epochs), so that the
 # checks run in seconds. Helper E owns the ContraSim, DeepDot and DeepCKA entries; a new
@@ -30,7 +31,7 @@ SMALL_SETTINGS = {
 
 ROW_WISE_FAILURE = (
     "sklearn's checks pass y with one feature and X with several; this measure compares "
-    "row k of X with row k of y, so it needs equal widths and score raises a ValueError."
+    "row k of X with row k of y, so it needs equal widths and score raises an InapplicableMeasureError."
 )
 # Checks a given measure is expected to fail, on top of the common ones.
 EXPECTED_FAILED_CHECKS = {
@@ -104,3 +105,9 @@ def test_docstring_documents_parameters_and_fitted_attributes(name):
     documented_attributes = {item.name.split(" ")[0] for item in doc["Attributes"]}
     assert fitted <= documented_attributes, sorted(fitted - documented_attributes)
     assert doc["Examples"], f"{name} has no Examples section"
+
+
+@pytest.mark.parametrize("check", estimator_checks._CHECKS, ids=lambda check: check.__name__.lstrip("_"))
+@pytest.mark.parametrize("name", list(MEASURES))
+def test_similarity_checks(name, check):
+    check(MEASURES[name](**SMALL_SETTINGS.get(name, {})))

@@ -30,6 +30,8 @@ PUBLIC_MODULES = [
     "sklearn_contrasim.benchmarks",
     "sklearn_contrasim.plotting",
     "sklearn_contrasim.preprocessing",
+    "sklearn_contrasim.exceptions",
+    "sklearn_contrasim.utils.estimator_checks",
 ]
 # numpydoc validation codes every public class and function must pass: a docstring, an
 # Examples section, and a Parameters section that matches the signature.

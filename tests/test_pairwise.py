@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from sklearn_contrasim import BaseSimilarity
+from sklearn_contrasim.exceptions import InapplicableMeasureError
 from sklearn_contrasim.measures import (
     PWCCA,
     RBFCKA,
@@ -63,7 +64,7 @@ def test_row_wise_measures_and_an_asymmetric_grid():
         np.testing.assert_allclose(pairwise_similarity(measure, Xs), pair_by_pair(measure, Xs, Xs),
                                    rtol=1e-9)
     assert not np.allclose(pairwise_similarity(PWCCA(), Xs), pairwise_similarity(PWCCA(), Xs).T)
-    with pytest.raises(ValueError, match="same number of features"):
+    with pytest.raises(InapplicableMeasureError, match="same number of features"):
         pairwise_similarity(DotProduct(), [Xs[0]], [Xs[0][:, :2]])
 
 

@@ -15,6 +15,7 @@ from ._protocol import (
     check_measures,
     check_names,
     check_representations,
+    is_set_level,
     results_frame,
     row_splits,
     run_tasks,
@@ -166,7 +167,7 @@ def layer_prediction(
     # one grid per (example fold, pair), shared by every setting that tests that pair.
     tasks, keys = [], []
     for name, measure in measures.items():
-        if hasattr(measure, "fit_sets"):
+        if is_set_level(measure):
             for setting, fold, row_fold, train_models, pairs in settings:
                 train, test = row_folds[row_fold]
                 keys.append((name, setting, fold))
@@ -193,7 +194,7 @@ def layer_prediction(
 
     rows, similarities = [], []
     for name, measure in measures.items():
-        learned = hasattr(measure, "fit_sets")
+        learned = is_set_level(measure)
         for setting, fold, row_fold, train_models, pairs in settings:
             if learned:
                 if outputs[(name, setting, fold)] is None:

@@ -18,9 +18,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import KFold, PredefinedSplit, check_cv
+from sklearn.utils import get_tags
 from tqdm.auto import tqdm
 
-from ..measures._closed_form import _SummarySimilarity
 from ..metrics import retrieval_accuracy
 
 #: The columns of every runner's result table, in order.
@@ -207,9 +207,16 @@ def _run_task(function, kwargs):
 
 
 def is_closed_form(measure):
-    """Whether ``measure`` is a closed-form measure of the library: it learns nothing in
-    ``fit``, so its scores do not depend on the data it was fitted on."""
-    return isinstance(measure, _SummarySimilarity)
+    """Whether ``measure`` learns nothing in ``fit`` (its tag ``requires_fit`` is False),
+    so its scores do not depend on the data it was fitted on."""
+    return not get_tags(measure).requires_fit
+
+
+def is_set_level(measure):
+    """Whether ``measure`` can be fitted at set level (its tag
+    ``similarity_tags.set_level``: it offers ``fit_sets``)."""
+    similarity_tags = getattr(get_tags(measure), "similarity_tags", None)
+    return bool(similarity_tags and similarity_tags.set_level)
 
 
 def seeded_clone(measure, random_state):

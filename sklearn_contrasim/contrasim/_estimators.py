@@ -8,11 +8,9 @@ import torch
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseSimilarity
-from .._validation import validate_side
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._encoder import PairEncoder, SetEncoder
 from ._losses import PositiveCKALoss, PositiveCosineLoss, SupConLoss, linear_cka, paired_logits
 from ._net import ContrastiveNet, EpochProgressBar, PairDataset, keep_batch
@@ -150,6 +148,14 @@ class _LearnedSimilarity(BaseSimilarity):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.similarity_tags.set_level = True
+        # One encoder for both sides ("auto" shares it whenever the widths allow the
+        # sides to be swapped at all) and a symmetric comparison of the embeddings.
+        tags.similarity_tags.symmetric = self.shared_encoder is not False
+        return tags
+
     @abstractmethod
     def _criterion(self, granularity):
         """Return the criterion class and its parameters for ``"example"`` or ``"set"``."""
@@ -282,14 +288,10 @@ class _LearnedSimilarity(BaseSimilarity):
         embeddings : ndarray of shape (n_samples, dim), or a tuple of two
             Unit-norm float32 rows; ``(X_embedded, y_embedded)`` when both are given.
         """
-        check_is_fitted(self)
         if X is None and y is None:
             raise ValueError("encode needs X, y or both.")
-        embedded = []
-        if X is not None:
-            embedded.append(self._embed_x(validate_side(self, X, side="X")))
-        if y is not None:
-            embedded.append(self._embed_y(validate_side(self, y, side="y")))
+        embedded = [self._embed(array, side=side)
+                    for array, side in ((X, "X"), (y, "y")) if array is not None]
         return embedded[0] if len(embedded) == 1 else tuple(embedded)
 
     def _encode_rows(self, rows, encoder_name):

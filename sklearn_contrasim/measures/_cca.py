@@ -4,11 +4,11 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from ..utils._sklearn_compat import Interval
 
 from ._closed_form import (
     DegenerateSimilarityWarning,
-    _SummarySimilarity,
+    ClosedFormSimilarity,
     centre_columns,
     power_of_two_rescale,
 )
@@ -28,7 +28,7 @@ def _principal_directions(X):
     return U[:, :rank], s[:rank], Vt[:rank]
 
 
-class _CanonicalCorrelations(_SummarySimilarity):
+class _CanonicalCorrelations(ClosedFormSimilarity):
     """A measure built on the canonical correlations of two centred sets.
 
     A set's summary starts with an orthonormal basis ``Q`` (n x k) of its centred column

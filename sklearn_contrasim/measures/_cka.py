@@ -3,9 +3,9 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from ..utils._sklearn_compat import Interval
 
-from .._validation import validate_paired
+from ..utils._validation import validate_paired
 from ._cka_math import (
     _gram_summary,
     _linear_feature_grid,
@@ -17,10 +17,10 @@ from ._cka_math import (
     _use_gram_route,
     _warn_if_kernels_are_large,
 )
-from ._closed_form import _SummarySimilarity
+from ._closed_form import ClosedFormSimilarity
 
 
-class _CKA(_SummarySimilarity):
+class _CKA(ClosedFormSimilarity):
     """CKA of two kernels: a set's summary is its centred Gram matrix and its squared norm."""
 
     def _min_samples(self):

@@ -68,17 +68,25 @@ def power_of_two_rescale(X, axis=None):
     return scaled, (int(exponent.item()) if axis is None else exponent.ravel())
 
 
-class _SummarySimilarity(BaseSimilarity):
+class ClosedFormSimilarity(BaseSimilarity):
     """A closed-form measure: an expensive summary per set, a cheap combination per pair.
 
     ``similarity(X, y)`` is ``_combine(_summarize(X), _summarize(y))``. A layer grid
     (:func:`~sklearn_contrasim.measures.pairwise_similarity`) summarises every layer once
-    and combines every pair, so its cost is one summary per layer, not per pair.
+    and combines every pair, so its cost is one summary per layer, not per pair. The
+    measure learns nothing (tag ``requires_fit=False``): it is used with or without
+    ``fit``.
     """
 
-    # Whether _combine(a, b) == _combine(b, a); the grid of a list with itself then
-    # computes one triangle only.
+    # Whether _combine(a, b) == _combine(b, a) (the tag similarity_tags.symmetric); the
+    # grid of a list with itself then computes one triangle only.
     _symmetric = True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.similarity_tags.symmetric = self._symmetric
+        return tags
 
     def _compare(self, X, y):
         return self._combine(self._summarize(X), self._summarize(y))

@@ -1,29 +1,6 @@
 """Similarity of every pair of layers: the grids of the layer-prediction benchmark."""
 
-import numpy as np
-from sklearn.utils.validation import check_array, check_is_fitted
-from tqdm.auto import tqdm
-
 from .._base import BaseSimilarity
-from .._validation import FLOAT_DTYPES, validate_side
-from ._closed_form import _SummarySimilarity
-
-
-def _validate_layers(layers, name, min_samples):
-    """Check a non-empty list of 2-D finite float arrays; return it as a list of arrays."""
-    if isinstance(layers, np.ndarray) and layers.ndim != 3:
-        raise ValueError(
-            f"{name} must be a list of 2-D arrays (or a 3-D array of layers), "
-            f"got an array with {layers.ndim} dimension(s)."
-        )
-    arrays = [
-        check_array(layer, dtype=FLOAT_DTYPES, ensure_min_samples=min_samples,
-                    input_name=f"{name}[{index}]")
-        for index, layer in enumerate(layers)
-    ]
-    if not arrays:
-        raise ValueError(f"{name} must hold at least one layer, got none.")
-    return arrays
 
 
 def pairwise_similarity(measure, Xs, Ys=None, *, verbose=False):
@@ -70,25 +47,4 @@ def pairwise_similarity(measure, Xs, Ys=None, *, verbose=False):
             "measure must be a similarity measure (a BaseSimilarity), got "
             f"{type(measure).__name__}."
         )
-    min_samples = measure._min_samples()
-    Xs = _validate_layers(Xs, "Xs", min_samples)
-    if Ys is not None:
-        Ys = _validate_layers(Ys, "Ys", min_samples)
-    n_samples = {layer.shape[0] for layer in Xs + (Ys or [])}
-    if len(n_samples) > 1:
-        raise ValueError(
-            "Every layer must hold the same examples (the same number of rows); got "
-            f"layers with {sorted(n_samples)} rows."
-        )
-    if isinstance(measure, _SummarySimilarity):
-        measure._validate_params()
-        return measure._grid(Xs, Ys, verbose)
-    check_is_fitted(measure)
-    # A learned measure embeds each layer once (2 L encodings, not L^2), then compares.
-    embedded_x = [measure._embed_x(validate_side(measure, X, side="X")) for X in Xs]
-    embedded_y = [measure._embed_y(validate_side(measure, Y, side="y")) for Y in Ys or Xs]
-    grid = np.empty((len(embedded_x), len(embedded_y)))
-    for i in tqdm(range(len(embedded_x)), disable=not verbose, desc=type(measure).__name__):
-        for j, Y in enumerate(embedded_y):
-            grid[i, j] = measure._compare(embedded_x[i], Y)
-    return grid
+    return measure._similarity_grid(Xs, Ys, verbose=verbose)

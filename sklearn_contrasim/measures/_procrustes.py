@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from ._closed_form import _SummarySimilarity, centre_columns, power_of_two_rescale
+from ._closed_form import ClosedFormSimilarity, centre_columns, power_of_two_rescale
 
 
-class OrthogonalProcrustes(_SummarySimilarity):
+class OrthogonalProcrustes(ClosedFormSimilarity):
     """Orthogonal Procrustes similarity of two centred representation sets.
 
     ``OP(X, Y) = ||Xc^T Yc||_* / (||Xc||_F ||Yc||_F)`` with ``||.||_*`` the nuclear norm

@@ -4,20 +4,22 @@ import math
 
 import numpy as np
 
-from ..metrics._neighbors import _unit_rows
-from ._closed_form import _SummarySimilarity, power_of_two_rescale
+from ..exceptions import InapplicableMeasureError
+from ..utils._validation import unit_rows
+from ._closed_form import ClosedFormSimilarity, power_of_two_rescale
 
 
-class _RowWiseSimilarity(_SummarySimilarity):
+class _RowWiseSimilarity(ClosedFormSimilarity):
     """A measure comparing row ``k`` of ``X`` with row ``k`` of ``y``: equal widths needed.
 
     The widths are checked when comparing (``similarity``, ``score``, grids), not in
-    ``fit``, which learns nothing for these measures.
+    ``fit``, which learns nothing for these measures; different widths raise
+    :class:`~sklearn_contrasim.exceptions.InapplicableMeasureError`.
     """
 
     def _check_widths(self, X, y):
         if X.shape[1] != y.shape[1]:
-            raise ValueError(
+            raise InapplicableMeasureError(
                 f"{type(self).__name__} compares row k of X with row k of y, so both need "
                 f"the same number of features; got {X.shape[1]} and {y.shape[1]}."
             )
@@ -120,7 +122,7 @@ class NormSimilarity(_RowWiseSimilarity):
     """
 
     def _summarize(self, X):
-        return _unit_rows(power_of_two_rescale(X, axis=1)[0], dtype=np.float64)
+        return unit_rows(power_of_two_rescale(X, axis=1)[0], dtype=np.float64)
 
     def _combine(self, summary_x, summary_y):
         self._check_widths(summary_x, summary_y)

@@ -1,29 +1,22 @@
-"""Cosine nearest neighbours, with faiss when it is installed and scikit-learn otherwise."""
+"""Cosine nearest neighbours: the hard negatives of the retrieval protocol."""
 
-import numpy as np
-from sklearn.neighbors import NearestNeighbors
+from numbers import Integral
 
+from sklearn.utils.validation import check_array
 
-def _unit_rows(Z, dtype=np.float32):
-    """Return rows scaled to unit L2 norm; all-zero rows stay zero (never NaN)."""
-    Z = np.asarray(Z, dtype=dtype)
-    norms = np.linalg.norm(Z, axis=1, keepdims=True)
-    return Z / np.where(norms > 0, norms, 1.0)
+from ..utils._neighbors import cosine_neighbors
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+from ..utils._validation import FLOAT_DTYPES
 
 
-def _faiss_search(Z, k):
-    import faiss
-
-    index = faiss.IndexFlatIP(Z.shape[1])
-    index.add(Z)
-    return index.search(Z, k)[1]
-
-
-def _sklearn_search(Z, k):
-    search = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(Z)
-    return search.kneighbors(Z, return_distance=False)
-
-
+@validate_params(
+    {
+        "Z": ["array-like"],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "backend": [StrOptions({"auto", "faiss", "sklearn"})],
+    },
+    prefer_skip_nested_validation=True,
+)
 def nearest_neighbors(Z, n_neighbors, *, backend="auto"):
     """Return each row's nearest other rows of ``Z`` by cosine similarity.
 
@@ -34,7 +27,7 @@ def nearest_neighbors(Z, n_neighbors, *, backend="auto"):
     Parameters
     ----------
     Z : array-like of shape (n_samples, n_features)
-        The base representation.
+        The base representation: 2-D, finite.
     n_neighbors : int
         Neighbours per row; at most ``n_samples - 1``.
     backend : {"auto", "faiss", "sklearn"}, default="auto"
@@ -55,26 +48,11 @@ def nearest_neighbors(Z, n_neighbors, *, backend="auto"):
     >>> nearest_neighbors(Z, 1, backend="sklearn").ravel().tolist()
     [1, 0, 3, 2]
     """
-    Z = _unit_rows(Z)
+    Z = check_array(Z, dtype=FLOAT_DTYPES, input_name="Z")
     n_samples = Z.shape[0]
-    if not 1 <= n_neighbors < n_samples:
+    if n_neighbors >= n_samples:
         raise ValueError(
             f"n_neighbors must be between 1 and n_samples - 1 = {n_samples - 1}, "
             f"got {n_neighbors}."
         )
-    if backend == "auto":
-        try:
-            import faiss  # noqa: F401
-
-            backend = "faiss"
-        except ImportError:
-            backend = "sklearn"
-    searches = {"faiss": _faiss_search, "sklearn": _sklearn_search}
-    if backend not in searches:
-        raise ValueError(f"backend must be 'auto', 'faiss' or 'sklearn', got {backend!r}.")
-    # One extra neighbour so that the row itself can be dropped wherever it appears.
-    candidates = searches[backend](np.ascontiguousarray(Z), n_neighbors + 1)
-    not_self = candidates != np.arange(n_samples)[:, None]
-    # Rows whose own index was not returned (ties among duplicates) drop the last candidate.
-    not_self[not_self.all(axis=1), -1] = False
-    return candidates[not_self].reshape(n_samples, n_neighbors)
+    return cosine_neighbors(Z, n_neighbors, backend)

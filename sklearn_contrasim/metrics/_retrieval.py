@@ -1,15 +1,24 @@
 """The 1-vs-k retrieval protocol behind every measure's ``score`` and the benchmarks."""
 
-import warnings
 from numbers import Integral
 
-import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._base import BaseSimilarity
-from ._neighbors import nearest_neighbors
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+
+# The parameters of a scorer, documented once for make_retrieval_scorer and RetrievalScorer.
+_SCORER_PARAMETERS = """chunk_size : int, default=32
+        Rows per chunk (see :func:`retrieval_accuracy`).
+    n_negatives : int, default=10
+        Mismatched chunks compared with each positive.
+    negatives : {"random", "hard"}, default="random"
+        Random mismatched rows, or each row's nearest neighbours in ``y``.
+    n_repeats : int, default=1
+        Number of independent shuffles whose decisions are pooled.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the shuffles and random negatives."""
 
 _PROTOCOL_PARAMS = {
     "chunk_size": [Interval(Integral, 1, None, closed="left")],
@@ -22,7 +31,7 @@ _PROTOCOL_PARAMS = {
 
 @validate_params(
     {"estimator": "no_validation", "X": ["array-like"], "y": ["array-like"], **_PROTOCOL_PARAMS,
-     "return_hits": ["boolean"]},
+     "neighbors": ["array-like", None], "return_hits": ["boolean"]},
     prefer_skip_nested_validation=True,
 )
 def retrieval_accuracy(
@@ -35,6 +44,7 @@ def retrieval_accuracy(
     negatives="random",
     n_repeats=1,
     random_state=0,
+    neighbors=None,
     return_hits=False,
 ):
     """1-vs-k retrieval accuracy of a fitted measure on paired representation sets.
@@ -49,8 +59,9 @@ def retrieval_accuracy(
     Parameters
     ----------
     estimator : BaseSimilarity or Pipeline
-        A fitted measure, or a fitted :class:`~sklearn.pipeline.Pipeline` ending in one
-        (its earlier steps transform ``X``, as in ``Pipeline.score``).
+        A fitted measure (a closed-form one need not be fitted), or a fitted
+        :class:`~sklearn.pipeline.Pipeline` ending in one (its earlier steps transform
+        ``X``, as in ``Pipeline.score``).
     X : array-like of shape (n_samples, n_features)
         First representation set (held-out rows).
     y : array-like of shape (n_samples, n_features_y)
@@ -70,13 +81,22 @@ def retrieval_accuracy(
     random_state : int, RandomState instance or None, default=0
         Seed of the shuffles and random negatives. The default makes ``score``
         deterministic.
+    neighbors : array-like of int of shape (n_samples, k), default=None
+        Precomputed hard negatives, ``k >= n_negatives``: row ``i`` holds the indices of
+        row ``i``'s nearest neighbours in ``y``, nearest first, itself excluded, as
+        returned by ``nearest_neighbors(y, k)``. Lets a caller that scores several
+        measures on one ``y`` search once. Only used with ``negatives="hard"``; None
+        searches them here.
     return_hits : bool, default=False
         Also return the boolean hit of every decision.
 
     Returns
     -------
     accuracy : float
-        Fraction of hits, in [0, 1].
+        Fraction of hits, in [0, 1]. A
+        :class:`~sklearn_contrasim.exceptions.UnreliableScoreWarning` says when some
+        similarities were not finite (those decisions are misses) or when fewer than 20
+        decisions were made.
     hits : ndarray of bool of shape (n_decisions,)
         Only when ``return_hits=True``.
 
@@ -86,9 +106,8 @@ def retrieval_accuracy(
     >>> from sklearn_contrasim.measures import LinearCKA
     >>> from sklearn_contrasim.metrics import retrieval_accuracy
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.randn(256, 8)
-    >>> cka = LinearCKA().fit(X, X)
-    >>> retrieval_accuracy(cka, X, X + 0.1 * rng.randn(256, 8))
+    >>> X = rng.randn(640, 8)
+    >>> retrieval_accuracy(LinearCKA(), X, X + 0.1 * rng.randn(640, 8))
     1.0
     """
     if isinstance(estimator, Pipeline):
@@ -99,66 +118,12 @@ def retrieval_accuracy(
             "The retrieval protocol scores similarity measures (BaseSimilarity instances, "
             f"or pipelines ending in one), got {type(estimator).__name__}."
         )
-    X, y = estimator._validate_fitted(X, y)
-    n_samples = X.shape[0]
-    chunk_size = min(chunk_size, n_samples // 2)
-    min_rows = estimator._min_samples()
-    if chunk_size < min_rows:
-        raise ValueError(
-            f"The retrieval protocol needs chunks of at least {min_rows} rows for "
-            f"{type(estimator).__name__} and at least two chunks, so at least "
-            f"{2 * min_rows} samples; got {n_samples}."
-        )
-    if negatives == "hard":
-        if n_negatives >= n_samples:
-            raise ValueError(
-                f"Hard negatives need n_negatives < n_samples, got {n_negatives} >= {n_samples}."
-            )
-        neighbors = nearest_neighbors(y, n_negatives)
-    X_embedded, y_embedded = estimator._embed_x(X), estimator._embed_y(y)
-    rng = check_random_state(random_state)
-    n_chunks = n_samples // chunk_size
-    hits = []
-    # A measure may warn on every chunk (a degenerate CCA, say): collect the warnings and
-    # report each kind once, with how often it happened, instead of flooding the output.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for _ in range(n_repeats):
-            order = rng.permutation(n_samples)
-            for chunk in order[: n_chunks * chunk_size].reshape(n_chunks, chunk_size):
-                if negatives == "hard":
-                    negative_rows = neighbors[chunk].T
-                else:
-                    outside = np.setdiff1d(order, chunk, assume_unique=True)
-                    negative_rows = [
-                        rng.choice(outside, size=chunk_size, replace=False)
-                        for _ in range(n_negatives)
-                    ]
-                X_chunk = X_embedded[chunk]
-                positive = estimator._compare(X_chunk, y_embedded[chunk])
-                best_negative = max(
-                    estimator._compare(X_chunk, y_embedded[rows]) for rows in negative_rows
-                )
-                # NaN compares False, so a measure that returns NaN never scores a hit.
-                hits.append(bool(positive > best_negative))
-    _warn_once_per_category(caught, n_comparisons=len(hits) * (n_negatives + 1))
-    hits = np.asarray(hits)
+    hits = estimator._retrieval_hits(
+        X, y, chunk_size=chunk_size, n_negatives=n_negatives, negatives=negatives,
+        n_repeats=n_repeats, random_state=random_state, neighbors=neighbors,
+    )
     accuracy = float(hits.mean())
     return (accuracy, hits) if return_hits else accuracy
-
-
-def _warn_once_per_category(caught, n_comparisons):
-    """Re-emit recorded warnings once per category, saying how many comparisons raised one."""
-    by_category = {}
-    for record in caught:
-        by_category.setdefault(record.category, []).append(record)
-    for category, records in by_category.items():
-        warnings.warn(
-            f"{len(records)} warning(s) in {n_comparisons} chunk comparisons; the first: "
-            f"{records[0].message}",
-            category,
-            stacklevel=3,
-        )
 
 
 @validate_params(_PROTOCOL_PARAMS, prefer_skip_nested_validation=True)
@@ -173,21 +138,12 @@ def make_retrieval_scorer(
 
     Parameters
     ----------
-    chunk_size : int, default=32
-        Rows per chunk (see :func:`retrieval_accuracy`).
-    n_negatives : int, default=10
-        Mismatched chunks compared with each positive.
-    negatives : {"random", "hard"}, default="random"
-        Random mismatched rows, or each row's nearest neighbours in ``y``.
-    n_repeats : int, default=1
-        Number of independent shuffles whose decisions are pooled.
-    random_state : int, RandomState instance or None, default=0
-        Seed of the shuffles and random negatives.
+    {scorer_parameters}
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y) -> float``, higher is better.
+    scorer : RetrievalScorer
+        ``scorer(estimator, X, y) -> float``, higher is better; picklable.
 
     Examples
     --------
@@ -199,10 +155,12 @@ def make_retrieval_scorer(
     >>> X = rng.randn(300, 5)
     >>> y = X @ rng.randn(5, 4) + 0.1 * rng.randn(300, 4)
     >>> scorer = make_retrieval_scorer(chunk_size=10, negatives="hard")
+    >>> scorer
+    RetrievalScorer(chunk_size=10, negatives='hard')
     >>> cross_val_score(LinearCKA(), X, y, cv=3, scoring=scorer).round(2).tolist()
     [1.0, 1.0, 1.0]
     """
-    params = dict(
+    return RetrievalScorer(
         chunk_size=chunk_size,
         n_negatives=n_negatives,
         negatives=negatives,
@@ -210,8 +168,62 @@ def make_retrieval_scorer(
         random_state=random_state,
     )
 
-    def retrieval_scorer(estimator, X, y):
-        return retrieval_accuracy(estimator, X, y, **params)
 
-    retrieval_scorer.params = params
-    return retrieval_scorer
+class RetrievalScorer(BaseEstimator):
+    """A scorer for ``scoring=`` that runs the 1-vs-k retrieval protocol.
+
+    Made by :func:`make_retrieval_scorer` (which validates the parameters); a plain
+    object, so a scorer, and a fitted search that used it, pickle. Two scorers with the
+    same parameters are equal.
+
+    Parameters
+    ----------
+    {scorer_parameters}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_contrasim.measures import LinearCKA
+    >>> from sklearn_contrasim.metrics import RetrievalScorer
+    >>> X = np.random.RandomState(0).randn(640, 3)
+    >>> RetrievalScorer(chunk_size=8)(LinearCKA(), X, X)
+    1.0
+    """
+
+    def __init__(
+        self, *, chunk_size=32, n_negatives=10, negatives="random", n_repeats=1, random_state=0
+    ):
+        self.chunk_size = chunk_size
+        self.n_negatives = n_negatives
+        self.negatives = negatives
+        self.n_repeats = n_repeats
+        self.random_state = random_state
+
+    def __call__(self, estimator, X, y):
+        """Return ``retrieval_accuracy(estimator, X, y)`` with this scorer's parameters.
+
+        Parameters
+        ----------
+        estimator : BaseSimilarity or Pipeline
+            A fitted measure, or a fitted pipeline ending in one.
+        X : array-like of shape (n_samples, n_features)
+            First representation set.
+        y : array-like of shape (n_samples, n_features_y)
+            Second representation set, paired row by row with ``X``.
+
+        Returns
+        -------
+        score : float
+            The retrieval accuracy, in [0, 1].
+        """
+        return retrieval_accuracy(estimator, X, y, **self.get_params())
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.get_params() == self.get_params()
+
+    __hash__ = None
+
+
+for _documented in (make_retrieval_scorer, RetrievalScorer):
+    _documented.__doc__ = _documented.__doc__.replace("{scorer_parameters}", _SCORER_PARAMETERS)
+del _documented

@@ -3,12 +3,12 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import FLOAT_DTYPES
+from ..utils._sklearn_compat import Interval, _check_feature_names_in, _fit_context
+from ..utils._validation import FLOAT_DTYPES
 
 # A centred row whose norm is within this many rounding units of the magnitudes it was
 # computed from (the row and the mean) has no direction left: it counts as a zero row.

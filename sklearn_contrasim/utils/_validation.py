@@ -1,4 +1,4 @@
-"""Validation of paired representation sets, shared by every measure."""
+"""Validation of representation sets, shared by the measures, the protocol and the grids."""
 
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
@@ -47,9 +47,14 @@ def validate_paired(estimator, X, y, *, reset, min_samples=2):
     _check_shape_and_kind(estimator, X, "X")
     _check_shape_and_kind(estimator, y, "y")
     check_params = dict(dtype=FLOAT_DTYPES, ensure_min_samples=min_samples)
-    X, y = validate_data(
-        estimator, X, y, reset=reset, validate_separately=(check_params, check_params)
-    )
+    fitted = hasattr(estimator, "n_features_in_")
+    if reset or fitted:
+        X, y = validate_data(
+            estimator, X, y, reset=reset, validate_separately=(check_params, check_params)
+        )
+    else:
+        X = check_array(X, input_name="X", **check_params)
+        y = check_array(y, input_name="y", **check_params)
     if X.shape[0] != y.shape[0]:
         raise ValueError(
             f"X and y must be paired row by row, but X has {X.shape[0]} rows and "
@@ -57,7 +62,7 @@ def validate_paired(estimator, X, y, *, reset, min_samples=2):
         )
     if reset:
         estimator.n_features_y_ = y.shape[1]
-    else:
+    elif fitted:
         _check_y_width(estimator, y)
     return X, y
 
@@ -77,3 +82,49 @@ def validate_side(estimator, array, *, side, min_samples=1):
     array = check_array(array, dtype=FLOAT_DTYPES, ensure_min_samples=min_samples, input_name="y")
     _check_y_width(estimator, array)
     return array
+
+
+def validate_layers(Xs, Ys, *, min_samples):
+    """Validate one or two lists of layers on the same examples.
+
+    Each list must be non-empty and hold 2-D finite float arrays (a 3-D array is a stack
+    of layers); every layer of both lists must have the same number of rows. ``Ys=None``
+    stays None.
+
+    Returns
+    -------
+    Xs, Ys : list of ndarray, and list of ndarray or None
+    """
+    Xs = _check_layer_list(Xs, "Xs", min_samples)
+    Ys = None if Ys is None else _check_layer_list(Ys, "Ys", min_samples)
+    n_samples = {layer.shape[0] for layer in Xs + (Ys or [])}
+    if len(n_samples) > 1:
+        raise ValueError(
+            "Every layer must hold the same examples (the same number of rows); got "
+            f"layers with {sorted(n_samples)} rows."
+        )
+    return Xs, Ys
+
+
+def _check_layer_list(layers, name, min_samples):
+    """Check a non-empty list of 2-D finite float arrays; return it as a list of arrays."""
+    if isinstance(layers, np.ndarray) and layers.ndim != 3:
+        raise ValueError(
+            f"{name} must be a list of 2-D arrays (or a 3-D array of layers), "
+            f"got an array with {layers.ndim} dimension(s)."
+        )
+    arrays = [
+        check_array(layer, dtype=FLOAT_DTYPES, ensure_min_samples=min_samples,
+                    input_name=f"{name}[{index}]")
+        for index, layer in enumerate(layers)
+    ]
+    if not arrays:
+        raise ValueError(f"{name} must hold at least one layer, got none.")
+    return arrays
+
+
+def unit_rows(Z, dtype=np.float32):
+    """Return rows scaled to unit L2 norm; all-zero rows stay zero (never NaN)."""
+    Z = np.asarray(Z, dtype=dtype)
+    norms = np.linalg.norm(Z, axis=1, keepdims=True)
+    return Z / np.where(norms > 0, norms, 1.0)

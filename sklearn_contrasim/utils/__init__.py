@@ -1,0 +1,1 @@
+"""Helpers shared by the subpackages (private modules; no public helpers yet)."""
