@@ -153,6 +153,8 @@ def run_report(folder, name, target):
     for interval, caption in [("std", "Accuracy, mean ± standard deviation over folds and pairs"),
                               ("ci", "Accuracy, mean and 95 % confidence interval")]:
         table = comparison_table(results, interval=interval).reset_index()
+        # A narrow cell breaks between the mean and its spread, never inside the spread.
+        table = table.replace({r"± ": "±\u00a0", r", ": ",\u00a0"}, regex=True)
         table_file = f"benchmark_table_{name.replace('/', '_')}_{interval}.csv"
         table.to_csv(target / table_file, index=False)
         parts.append(f".. csv-table:: {caption}\n"
@@ -227,5 +229,7 @@ html_theme_options = {
                                 "benchmark_results": []},
 }
 html_show_sourcelink = False
+# The results page has no sub-pages to navigate: its tables and figures get the width.
+html_sidebars = {"benchmark_results": []}
 html_static_path = ["_static"]
 html_css_files = ["benchmark_results.css"]

@@ -52,33 +52,39 @@ def legend_texts(legend):
     return [text.get_text() for text in legend.get_texts()]
 
 
-def band_values(ax):
-    """The y values of every band drawn by fill_between."""
-    return np.concatenate([band.get_paths()[0].vertices[:, 1] for band in ax.collections])
+def error_bar_values(ax):
+    """The (x, y) ends of every error bar of ``ax``."""
+    return np.concatenate([np.concatenate(collection.get_segments())
+                           for collection in ax.collections])
 
 
 def test_accuracy_per_layer_draws_one_line_per_measure_and_chance():
     ax = plot_accuracy_per_layer(layer_summary(), title="multilingual")
-    lines = {line.get_label(): line for line in ax.get_lines()}
+    lines = {line.get_label(): line for line in ax.get_lines()
+             if not line.get_label().startswith("_")}  # error bar caps are unlabelled
     assert set(lines) == {"ContraSim", "LinearCKA", "chance"}
     np.testing.assert_allclose(lines["ContraSim"].get_ydata(), [0.6, 0.8, 1.0])
     np.testing.assert_allclose(lines["chance"].get_ydata(), [1 / 11, 1 / 11])
     assert ax.get_title() == "multilingual"
 
 
-def test_accuracy_per_layer_bands_are_confidence_intervals_clipped_to_unit_interval():
+def test_accuracy_per_layer_error_bars_are_confidence_intervals_clipped_to_unit_interval():
     summary = layer_summary().assign(std=0.3)  # mean ± std spills past 0 and 1
     ax = plot_accuracy_per_layer(summary, highlight=["ContraSim", "LinearCKA"])
-    values = band_values(ax)
+    values = error_bar_values(ax)[:, 1]
     assert values.min() == 0.0 and values.max() == 1.0
-    assert "± 1 std" in legend_texts(ax.get_legend())
-    # With summarize's confidence interval, the band is that interval.
+    assert "error bar: ± 1 std" in legend_texts(ax.get_legend())
+    # Each highlighted measure's bars sit beside its points: ContraSim's left, LinearCKA's
+    # right (5 % of the layer spacing, shared between the two).
+    np.testing.assert_allclose(sorted(set(error_bar_values(ax)[:, 0].round(6))),
+                               [-0.025, 0.025, 0.975, 1.025, 1.975, 2.025])
+    # With summarize's confidence interval, the error bars show that interval.
     summary = layer_summary().assign(ci_low=lambda s: s["mean"] - 0.1,
                                      ci_high=lambda s: s["mean"] + 0.05)
     ax = plot_accuracy_per_layer(summary, highlight=["LinearCKA"])
-    np.testing.assert_allclose(sorted(set(band_values(ax).round(6))),
-                               sorted(set(np.r_[[0.2, 0.4, 0.3], [0.35, 0.55, 0.45]])))
-    assert legend_texts(ax.get_legend())[-2:] == ["chance", "confidence interval"]
+    np.testing.assert_allclose(error_bar_values(ax)[:, 1].round(6),
+                               [0.2, 0.35, 0.4, 0.55, 0.3, 0.45])
+    assert legend_texts(ax.get_legend())[-2:] == ["chance", "error bar: confidence interval"]
 
 
 def test_accuracy_per_layer_highlights_contrasim_and_best_closed_form_measure():
@@ -91,7 +97,7 @@ def test_accuracy_per_layer_highlights_contrasim_and_best_closed_form_measure():
     ax = plot_accuracy_per_layer(summary)
     widths = {line.get_label(): line.get_linewidth() for line in ax.get_lines()}
     assert widths["ContraSim"] == widths["LinearCKA"] > widths["DeepCKA"] == widths["PWCCA"]
-    # Only the highlighted measures have a band; they come first in the legend.
+    # Only the highlighted measures have error bars; they come first in the legend.
     assert len(ax.collections) == 2
     assert legend_texts(ax.get_legend())[:2] == ["ContraSim", "LinearCKA"]
     assert "chance" in legend_texts(ax.get_legend())

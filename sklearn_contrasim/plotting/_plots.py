@@ -59,6 +59,12 @@ def _interval(rows):
             np.clip(np.asarray(high, dtype=float), 0.0, 1.0), name)
 
 
+def _interval_handle(name):
+    """Legend handle of the error bars of an interval called ``name``."""
+    return Line2D([], [], color="black", marker="|", markersize=10, linestyle="none",
+                  label=f"error bar: {name}")
+
+
 def _default_highlight(summary):
     """ContraSim and the closed-form measure with the best mean accuracy, when present."""
     from ..benchmarks._presets import LEARNED_MEASURES
@@ -74,9 +80,10 @@ def _default_highlight(summary):
 def plot_accuracy_per_layer(summary, *, highlight=None, ax=None, title=None, figsize=(8, 4.2)):
     """Line plot of each measure's mean accuracy per layer, with its interval and chance.
 
-    The highlighted measures are drawn bold, with their interval as a band; the others
-    thin and pale, without band, so that a dozen measures stay readable. Intervals are
-    clipped to [0, 1].
+    The highlighted measures are drawn bold, with their interval as error bars (side by
+    side, slightly apart, so that they never hide each other); the others thin and pale,
+    without interval, so that a dozen measures stay readable. Intervals are clipped to
+    [0, 1].
 
     Parameters
     ----------
@@ -84,9 +91,10 @@ def plot_accuracy_per_layer(summary, *, highlight=None, ax=None, title=None, fig
         :func:`~sklearn_contrasim.benchmarks.summarize` grouped by ``"layer"`` (and
         filtered to one benchmark setting): columns ``layer``, ``measure``, ``mean``,
         ``std`` and ``chance``. With ``ci_low`` and ``ci_high`` (``summarize`` gives
-        them) the bands show that confidence interval of the mean, else the mean ± std.
+        them) the error bars show that confidence interval of the mean, else the mean ±
+        std.
     highlight : list of str, default=None
-        Measures drawn bold with their band. None: ``"ContraSim"`` and the closed-form
+        Measures drawn bold with their error bars. None: ``"ContraSim"`` and the closed-form
         measure (not ContraSim, DeepDot or DeepCKA) with the best mean accuracy over the
         layers.
     ax : matplotlib.axes.Axes, default=None
@@ -108,10 +116,8 @@ def plot_accuracy_per_layer(summary, *, highlight=None, ax=None, title=None, fig
     >>> summary = pd.DataFrame({"layer": [0, 1, 0, 1], "measure": ["A", "A", "B", "B"],
     ...                         "mean": [0.5, 0.9, 0.3, 0.4], "std": 0.2, "chance": 0.1})
     >>> ax = plot_accuracy_per_layer(summary, highlight=["A"])
-    >>> [line.get_label() for line in ax.get_lines()]
-    ['A', 'B', 'chance']
     >>> [text.get_text() for text in ax.get_legend().get_texts()]
-    ['A', 'B', 'chance', '± 1 std']
+    ['A', 'B', 'chance', 'error bar: ± 1 std']
     """
     _check_summary(summary, ["layer", "measure", "mean", "std", "chance"])
     highlight = _default_highlight(summary) if highlight is None else list(highlight)
@@ -120,24 +126,29 @@ def plot_accuracy_per_layer(summary, *, highlight=None, ax=None, title=None, fig
         raise ValueError(f"highlight names measures {unknown} that summary does not have.")
     ax = _axes(ax, figsize)
     measures = list(dict.fromkeys(summary.measure))
+    layers = np.sort(summary.layer.unique())
+    dodge = 0.05 * (np.diff(layers).min() if len(layers) > 1 else 1)
     # Highlighted measures first: drawn on top, listed first in the legend.
     order = sorted(measures, key=lambda measure: measure not in highlight)
     for measure in order:
         curve = summary[summary.measure == measure].sort_values("layer")
         color, marker = _style(measures.index(measure))
         if measure in highlight:
-            low, high, interval = _interval(curve)
-            ax.fill_between(curve.layer, low, high, color=color, alpha=0.2, linewidth=0,
-                            zorder=2)
+            low, high, _ = _interval(curve)
+            shift = (highlight.index(measure) - (len(highlight) - 1) / 2) * dodge
+            ax.errorbar(curve.layer + shift, curve["mean"], fmt="none", ecolor=color,
+                        yerr=[curve["mean"] - low, high - curve["mean"]], capsize=3,
+                        elinewidth=1.3, zorder=4)
             ax.plot(curve.layer, curve["mean"], marker=marker, color=color, label=measure,
-                    linewidth=2.4, markersize=7, zorder=4)
+                    linewidth=2.4, markersize=7, zorder=5)
         else:
             ax.plot(curve.layer, curve["mean"], marker=marker, color=color, label=measure,
                     linewidth=1, markersize=4, alpha=0.55, zorder=3)
     ax.axhline(summary.chance.mean(), label="chance", zorder=1, **_CHANCE_STYLE)
-    handles, _ = ax.get_legend_handles_labels()
+    handles, labels = ax.get_legend_handles_labels()
+    handles = [handles[labels.index(label)] for label in [*order, "chance"]]
     if highlight:
-        handles.append(Patch(color="grey", alpha=0.3, label=_interval(summary)[2]))
+        handles.append(_interval_handle(_interval(summary)[2]))
     ax.set(xlabel="layer", ylabel="accuracy", ylim=(-0.02, 1.02), title=title)
     ax.set_xticks(sorted(summary.layer.unique()))
     ax.grid(axis="y", alpha=0.3)
@@ -221,8 +232,7 @@ def plot_measure_bars(summary, *, by=("benchmark", "heldout", "negatives"), ax=N
     # The measures first, then chance and the marks.
     handles = [handles[labels.index(label)] for label in [*measures, "chance"]
                if label in labels]
-    handles.append(Line2D([], [], color="black", marker="_", markersize=8,
-                          label=f"error bar: {interval}"))
+    handles.append(_interval_handle(interval))
     if not_available:
         handles.append(Patch(edgecolor="dimgrey", label="n/a: could not run",
                              **_NOT_AVAILABLE_STYLE))
