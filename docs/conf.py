@@ -165,7 +165,7 @@ def run_report(folder, name, target):
     for figure in sorted(folder.glob("*.png")):
         title = figure.stem.replace("_", " ")
         parts.append(f".. figure:: /{name}/{figure.name}\n"
-                     f"   :width: 100%\n   :alt: {title}\n\n   {title}\n")
+                     f"   :class: benchmark-figure\n   :alt: {title}\n\n   {title}\n")
     return "\n".join(parts)
 
 
@@ -190,11 +190,19 @@ def write_benchmark_tables(app):
         "\n".join(full) or ".. note::\n\n   No run of the full preset is stored.\n")
 
 
+def style_results_page(app, pagename, templatename, context, doctree):
+    """Give the benchmark results page its style sheet: the page's full width, tables
+    that fit it."""
+    if pagename == "benchmark_results":
+        app.add_css_file("benchmark_results.css")
+
+
 def setup(app):
     app.connect("autodoc-skip-member", skip_foreign_member)
     app.connect("autodoc-process-docstring", document_reexported_constant)
     app.connect("builder-inited", write_benchmark_tables)
     app.connect("builder-inited", copy_mathjax)
+    app.connect("html-page-context", style_results_page)
 
 
 # -- Gallery ----------------------------------------------------------------------
@@ -232,4 +240,3 @@ html_show_sourcelink = False
 # The results page has no sub-pages to navigate: its tables and figures get the width.
 html_sidebars = {"benchmark_results": []}
 html_static_path = ["_static"]
-html_css_files = ["benchmark_results.css"]
