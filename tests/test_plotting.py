@@ -157,6 +157,11 @@ def test_heatmap_marks_each_rows_maximum_and_uses_frame_labels():
     assert [label.get_text() for label in ax.get_yticklabels()] == ["l0", "l1"]
 
 
+def test_heatmap_marks_no_maximum_in_a_row_without_values():
+    ax = plot_similarity_heatmap(np.array([[np.nan, np.nan], [0.3, 0.8]]))
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), [[1, 1]])
+
+
 def test_heatmap_legend_explains_marks():
     ax = plot_similarity_heatmap(np.array([[0.9, 0.2], [0.3, 0.8]]))
     assert legend_texts(ax.get_legend()) == [

@@ -264,8 +264,9 @@ def _draw_grid(ax, frame, values, *, cmap, norm=None):
     """
     image = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
     finite = np.where(np.isfinite(values), values, -np.inf)
-    ax.scatter(finite.argmax(axis=1), np.arange(len(values)), marker="x", color="red",
-               linewidths=1.5, zorder=3)
+    rows = np.flatnonzero(np.isfinite(values).any(axis=1))  # a row of NaN has no maximum
+    ax.scatter(finite[rows].argmax(axis=1), rows, marker="x", color="red", linewidths=1.5,
+               zorder=3)
     if list(frame.index) == list(frame.columns):
         for row in range(len(values)):
             ax.add_patch(Rectangle((row - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="white",
