@@ -10,12 +10,14 @@ example runs on the CPU on data generated on the spot or bundled with scikit-lea
 
 import json
 import os
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import torch
+from sphinx.errors import ConfigError
 from sphinx.pycode import ModuleAnalyzer
 
 import sklearn_contrasim
@@ -82,6 +84,45 @@ def document_reexported_constant(app, what, name, obj, options, lines):
                 return
 
 
+# -- Maths ------------------------------------------------------------------------
+# MathJax is served by the built site itself, never from a CDN, so that the formulas
+# render offline. Debian's libjs-mathjax (MathJax 2, installed by .ci/install) provides it;
+# the files the pages need (TeX input, CommonHTML output and its TeX web fonts) are copied
+# into the build's _static/mathjax.
+MATHJAX_SOURCE = Path("/usr/share/javascript/mathjax")
+MATHJAX_FILES = ["MathJax.js", "extensions", "jax/element", "jax/input/TeX",
+                 "jax/output/CommonHTML", "fonts/HTML-CSS/TeX/woff", "localization/en"]
+mathjax_path = "mathjax/MathJax.js"
+mathjax2_config = {
+    "jax": ["input/TeX", "output/CommonHTML"],
+    "extensions": ["tex2jax.js"],
+    "TeX": {"extensions": ["AMSmath.js", "AMSsymbols.js", "noErrors.js", "noUndefined.js"]},
+    "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]],
+                "processEscapes": True, "processClass": "math"},
+    "menuSettings": {"zoom": "None"},
+    "showMathMenu": False,
+}
+
+
+def copy_mathjax(app):
+    """Copy the MathJax files the pages load into the HTML build's ``_static/mathjax``."""
+    if app.builder.format != "html":
+        return
+    if not (MATHJAX_SOURCE / "MathJax.js").is_file():
+        raise ConfigError(
+            f"MathJax not found in {MATHJAX_SOURCE}: install Debian's libjs-mathjax "
+            "(apt-get install libjs-mathjax; .ci/install does) to build the documentation."
+        )
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for name in MATHJAX_FILES:
+        source = MATHJAX_SOURCE / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, dirs_exist_ok=True)
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / name)
+
+
 # -- Benchmark results ------------------------------------------------------------
 # ``contrasim-bench --preset quick --output docs/benchmark_results`` writes the run's
 # results.csv, run.json and PNG plots there; runs of the full preset are stored the same
@@ -112,15 +153,19 @@ def run_report(folder, name, target):
     for interval, caption in [("std", "Accuracy, mean ± standard deviation over folds and pairs"),
                               ("ci", "Accuracy, mean and 95 % confidence interval")]:
         table = comparison_table(results, interval=interval).reset_index()
+        # A narrow cell breaks between the mean and its spread, never inside the spread.
+        table = table.replace({r"± ": "±\u00a0", r", ": ",\u00a0"}, regex=True)
         table_file = f"benchmark_table_{name.replace('/', '_')}_{interval}.csv"
         table.to_csv(target / table_file, index=False)
         parts.append(f".. csv-table:: {caption}\n"
                      f"   :file: {table_file}\n"
-                     f"   :header-rows: 1\n")
+                     f"   :header-rows: 1\n"
+                     f"   :widths: auto\n"
+                     f"   :class: benchmark-table\n")
     for figure in sorted(folder.glob("*.png")):
         title = figure.stem.replace("_", " ")
         parts.append(f".. figure:: /{name}/{figure.name}\n"
-                     f"   :width: 100%\n   :alt: {title}\n\n   {title}\n")
+                     f"   :class: benchmark-figure\n   :alt: {title}\n\n   {title}\n")
     return "\n".join(parts)
 
 
@@ -145,10 +190,19 @@ def write_benchmark_tables(app):
         "\n".join(full) or ".. note::\n\n   No run of the full preset is stored.\n")
 
 
+def style_results_page(app, pagename, templatename, context, doctree):
+    """Give the benchmark results page its style sheet: the page's full width, tables
+    that fit it."""
+    if pagename == "benchmark_results":
+        app.add_css_file("benchmark_results.css")
+
+
 def setup(app):
     app.connect("autodoc-skip-member", skip_foreign_member)
     app.connect("autodoc-process-docstring", document_reexported_constant)
     app.connect("builder-inited", write_benchmark_tables)
+    app.connect("builder-inited", copy_mathjax)
+    app.connect("html-page-context", style_results_page)
 
 
 # -- Gallery ----------------------------------------------------------------------
@@ -177,5 +231,12 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "header_links_before_dropdown": 6,
+    # The results page's wide tables and figures get the width of the page's table of
+    # contents.
+    "secondary_sidebar_items": {"**": ["page-toc", "edit-this-page", "sourcelink"],
+                                "benchmark_results": []},
 }
 html_show_sourcelink = False
+# The results page has no sub-pages to navigate: its tables and figures get the width.
+html_sidebars = {"benchmark_results": []}
+html_static_path = ["_static"]

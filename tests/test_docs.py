@@ -12,7 +12,9 @@ import shutil
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -79,6 +81,85 @@ def _validation_errors(full_name, checks):
             if code in checks]
 
 
+class _MathsScan(HTMLParser):
+    """Collect a page's script sources, its maths elements and any TeX outside them.
+
+    MathJax renders the ``\\(...\\)`` and ``\\[...\\]`` that Sphinx writes into elements
+    of class ``math``; the same delimiters anywhere else in the text (outside scripts
+    and code) would show as raw TeX.
+    """
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+            "source", "track", "wbr"}
+    SKIPPED = {"script", "style", "pre", "code", "textarea"}
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.scripts, self.stray_tex, self.n_maths = [], [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.scripts.append(attrs["src"])
+        if tag in self.VOID:
+            return
+        is_maths = "math" in (attrs.get("class") or "").split()
+        self.n_maths += is_maths
+        self.open.append((tag, tag in self.SKIPPED or is_maths))
+
+    def handle_endtag(self, tag):
+        for depth in range(len(self.open) - 1, -1, -1):
+            if self.open[depth][0] == tag:
+                del self.open[depth:]
+                return
+
+    def handle_data(self, data):
+        if not any(skipped for _, skipped in self.open) and re.search(r"\\[\[(]", data):
+            self.stray_tex.append(data.strip()[:80])
+
+
+def _maths_problems(html):
+    """What keeps the built site's maths from rendering offline: TeX outside the elements
+    MathJax renders, MathJax loaded from the network, or a MathJax script not in the
+    build."""
+    problems, n_maths = [], 0
+    for page in sorted(html.rglob("*.html")):
+        scan = _MathsScan()
+        scan.feed(page.read_text())
+        name = page.relative_to(html)
+        n_maths += scan.n_maths
+        problems += [f"{name}: raw TeX {text!r}" for text in scan.stray_tex]
+        mathjax = [src for src in scan.scripts if "mathjax" in src.lower()]
+        problems += [f"{name}: MathJax from the network: {src}" for src in mathjax
+                     if urlsplit(src).scheme]
+        local = [page.parent / urlsplit(src).path for src in mathjax if not urlsplit(src).scheme]
+        problems += [f"{name}: MathJax script missing from the build: {path}" for path in local
+                     if not path.is_file()]
+        if scan.n_maths and not local:
+            problems.append(f"{name}: {scan.n_maths} formulas but no local MathJax script")
+    if not n_maths:
+        problems.append("no page has a formula: the scan looked in the wrong place")
+    return problems
+
+
+def test_maths_scan_finds_raw_tex_and_network_mathjax(tmp_path):
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "MathJax.js").write_text("")
+    rendered = ('<span class="math notranslate">\\(K\\)</span><pre>re.compile(r"\\(")</pre>'
+                '<script async src="_static/MathJax.js?v=1"></script>')
+    (tmp_path / "good.html").write_text(f"<html><body><p>{rendered}</p></body></html>")
+    assert _maths_problems(tmp_path) == []
+    cdn = "https://cdn.jsdelivr.net/npm/mathjax@4/tex-mml-chtml.js"
+    (tmp_path / "bad.html").write_text(
+        '<html><body><p>\\[ x^2 \\]</p><span class="math">\\(y\\)</span>'
+        f'<script src="{cdn}"></script></body></html>')
+    assert _maths_problems(tmp_path) == [
+        "bad.html: raw TeX '\\\\[ x^2 \\\\]'",
+        f"bad.html: MathJax from the network: {cdn}",
+        "bad.html: 1 formulas but no local MathJax script",
+    ]
+
+
 def test_api_reference_lists_every_public_name():
     entries = _api_reference_entries()
     missing = sorted(
@@ -142,3 +223,7 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     # The API pages link the examples that use each object.
     contrasim_page = (html / "generated" / "sklearn_contrasim.contrasim.ContraSim.html").read_text()
     assert "plot_grid_search" in contrasim_page
+    # The formulas render offline: MathJax comes with the build, and every TeX formula is
+    # where MathJax renders it.
+    assert _maths_problems(html) == []
+    assert (html / "_static" / "mathjax" / "MathJax.js").is_file()

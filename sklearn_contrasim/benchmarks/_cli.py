@@ -168,9 +168,7 @@ def write_report(results, similarities, output):
     tables : dict of str to pandas.DataFrame
         ``"std"`` (mean ± std) and ``"ci"`` (95 % confidence interval) tables.
     """
-    from matplotlib.figure import Figure
-
-    from ..plotting import plot_accuracy_per_layer, plot_measure_bars, plot_similarity_heatmap
+    from ..plotting import plot_accuracy_per_layer, plot_measure_bars, plot_similarity_heatmaps
 
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -186,7 +184,7 @@ def write_report(results, similarities, output):
         handle.write("## Accuracy, mean and 95 % confidence interval\n\n")
         handle.write(to_markdown(tables["ci"]) + "\n")
 
-    ax = plot_measure_bars(summary, title="Accuracy per benchmark", figsize=(12, 4.5))
+    ax = plot_measure_bars(summary, title="Accuracy per benchmark")
     ax.figure.savefig(output / "accuracy_by_measure.png", dpi=120)
     # Image-caption compares each model's final layer only: no curve over layers.
     layered = results[results.benchmark != "image_caption"]
@@ -200,20 +198,12 @@ def write_report(results, similarities, output):
             ax = plot_accuracy_per_layer(part, title=" / ".join(map(str, key)))
             ax.figure.savefig(output / f"accuracy_per_layer_{name}.png", dpi=120)
     if similarities is not None:
-        examples = similarities[similarities.heldout == similarities.heldout.iloc[0]]
+        heldout = similarities.heldout.iloc[0]
+        examples = similarities[similarities.heldout == heldout]
         for dataset, part in examples.groupby("dataset"):
-            measures = list(dict.fromkeys(part.measure))
-            n_columns = min(4, len(measures))
-            n_rows = -(-len(measures) // n_columns)
-            figure = Figure(figsize=(4.5 * n_columns, 4 * n_rows), layout="constrained")
-            axes = figure.subplots(n_rows, n_columns, squeeze=False).ravel()
-            for ax, measure in zip(axes, measures):
-                grid = part[part.measure == measure].pivot_table(
-                    index="layer_x", columns="layer_y", values="similarity")
-                plot_similarity_heatmap(grid, ax=ax, title=measure)
-            for ax in axes[len(measures):]:
-                ax.set_axis_off()
-            figure.suptitle(f"{dataset}: layer × layer similarity (mean over test pairs)")
+            figure = plot_similarity_heatmaps(
+                part, title=f"{dataset}: layer × layer similarity (mean over test pairs, "
+                            f"held out: {heldout})")
             figure.savefig(output / f"similarity_heatmaps_{dataset}.png", dpi=100)
     return tables
 
