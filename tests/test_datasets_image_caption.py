@@ -12,19 +12,19 @@ from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_contrasim.datasets import MissingDataSourceError, load_image_caption, module_outputs
-from sklearn_contrasim.datasets.models._efficientnet import (
+from sklearn_contrasim.datasets._models._efficientnet import (
     LetterboxedImages,
     letterbox,
     load_efficientnet_lite,
 )
-from sklearn_contrasim.datasets.models._minilm import load_minilm
-from sklearn_contrasim.datasets.sources import _clipart, _emoji
-from sklearn_contrasim.datasets.sources._clipart import (
+from sklearn_contrasim.datasets._models._minilm import load_minilm
+from sklearn_contrasim.datasets._sources import _clipart, _emoji
+from sklearn_contrasim.datasets._sources._clipart import (
     EXCLUDED_CATEGORIES,
     list_clipart_pairs,
     open_clipart_image,
 )
-from sklearn_contrasim.datasets.sources._emoji import list_emoji_pairs, render_emoji
+from sklearn_contrasim.datasets._sources._emoji import list_emoji_pairs, render_emoji
 
 # ---------------------------------------------------------------- module_outputs
 

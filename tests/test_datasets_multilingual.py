@@ -13,9 +13,9 @@ from sklearn_contrasim.datasets import (
     transformer_hidden_states,
     transformer_word_states,
 )
-from sklearn_contrasim.datasets.models._e5 import dequantize_q4_0, load_e5_model
-from sklearn_contrasim.datasets.sources import _catalogs
-from sklearn_contrasim.datasets.sources._catalogs import load_english_sentences
+from sklearn_contrasim.datasets._models._e5 import dequantize_q4_0, load_e5_model
+from sklearn_contrasim.datasets._sources import _catalogs
+from sklearn_contrasim.datasets._sources._catalogs import load_english_sentences
 from sklearn_contrasim.datasets._multilingual import _choose_rows
 
 # A gtk20-properties message and its German translation, in the Debian catalogs.

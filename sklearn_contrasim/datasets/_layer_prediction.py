@@ -12,9 +12,9 @@ from sklearn.utils._param_validation import (
 
 from ._home import get_data_home
 from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
-from .models._seed_text import build_text_set
-from .models._seed_vision import N_FASHION_MNIST_TEST, build_vision_set
-from .models._seeds import SeedSetSpec
+from ._models._seed_text import build_text_set
+from ._models._seed_vision import N_FASHION_MNIST_TEST, build_vision_set
+from ._models._seeds import SeedSetSpec
 
 MODELS = ("mlp", "cnn", "bert")
 PRESETS = ("quick", "full")

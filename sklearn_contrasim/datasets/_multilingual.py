@@ -12,9 +12,9 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from ._home import get_data_home
 from ._splits import random_test_fold
 from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
-from .extract._transformers import hidden_state_names, transformer_hidden_states
-from .models._e5 import E5_PREFIX, load_e5_model
-from .sources._catalogs import load_parallel_sentences
+from ._extract._transformers import hidden_state_names, transformer_hidden_states
+from ._models._e5 import E5_PREFIX, load_e5_model
+from ._sources._catalogs import load_parallel_sentences
 
 MODEL_NAME = "multilingual-e5-small"
 ALL_LANGUAGES = ("en", "ar", "de", "es", "fr", "ru", "tr")
@@ -157,7 +157,7 @@ def load_multilingual(
         "sentences": _sentences_hash(table), "format": CACHE_FORMAT,
     })
     representations, _, _, from_cache = load_or_build(
-        get_data_home(data_home) / "multilingual" / key,
+        get_data_home(data_home) / "multilingual" / f"{MODEL_NAME}-{key}",
         lambda: _build(table, pooling, verbose),
         force=force_rebuild,
     )

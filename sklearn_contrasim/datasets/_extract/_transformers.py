@@ -17,7 +17,7 @@ def hidden_state_names(n_states):
 
     Examples
     --------
-    >>> from sklearn_contrasim.datasets.extract._transformers import hidden_state_names
+    >>> from sklearn_contrasim.datasets._extract._transformers import hidden_state_names
     >>> hidden_state_names(3)
     ['embeddings', 'layer1', 'layer2']
     """

@@ -6,6 +6,8 @@ The data order and masking come from a ``torch.Generator`` seeded with the model
 """
 
 import hashlib
+import os
+import shutil
 import tempfile
 import zlib
 from functools import partial
@@ -18,15 +20,15 @@ from tqdm.auto import tqdm
 
 from .._home import require_module
 from .._splits import test_fold
-from .._store import content_key
-from ..extract._transformers import (
+from .._store import content_key, warn_corrupt
+from .._extract._transformers import (
     encode_texts,
     hidden_state_names,
     pooled_hidden_states,
     subset_encoding,
     word_hidden_states,
 )
-from ..sources._catalogs import load_english_sentences
+from .._sources._catalogs import load_english_sentences
 from ._minilm import minilm_path
 from ._seeds import one_thread, seeded, train_seeds
 
@@ -44,7 +46,7 @@ def is_heldout_sentence(sentence, *, heldout_fraction=0.2):
 
     Examples
     --------
-    >>> from sklearn_contrasim.datasets.models._seed_text import is_heldout_sentence
+    >>> from sklearn_contrasim.datasets._models._seed_text import is_heldout_sentence
     >>> is_heldout_sentence("Cannot open the file.") in (True, False)
     True
     """
@@ -74,8 +76,9 @@ def build_wordpiece_tokenizer(sentences, directory):
     transformers = require_module("transformers")
     model_dir = minilm_path()
     directory = Path(directory)
-    if (directory / "tokenizer.json").exists():
-        return transformers.BertTokenizerFast.from_pretrained(directory)
+    saved = _load_saved_tokenizer(transformers, directory)
+    if saved is not None:
+        return saved
     full = transformers.BertTokenizerFast.from_pretrained(model_dir)
     used = set()
     for ids in full(list(sentences), add_special_tokens=False)["input_ids"]:
@@ -84,14 +87,29 @@ def build_wordpiece_tokenizer(sentences, directory):
         piece for piece, index in sorted(full.vocab.items(), key=lambda item: item[1])
         if index in used and piece not in SPECIAL_TOKENS
     ]
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=directory) as scratch:
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    # Saved in a scratch folder then renamed into place: an interrupted save never leaves
+    # a half-written tokenizer behind.
+    with tempfile.TemporaryDirectory(dir=directory.parent) as scratch:
         vocab_file = Path(scratch) / "vocab.txt"
         vocab_file.write_text("\n".join(pieces) + "\n", encoding="utf-8")
         # The vocabulary file is positional: transformers 4 names it vocab_file, 5 vocab.
         tokenizer = transformers.BertTokenizerFast(str(vocab_file), do_lower_case=True)
-        tokenizer.save_pretrained(directory)
+        tokenizer.save_pretrained(Path(scratch) / "tokenizer")
+        os.replace(Path(scratch) / "tokenizer", directory)
     return tokenizer
+
+
+def _load_saved_tokenizer(transformers, directory):
+    """The tokenizer saved in ``directory``; None (after removing it) when missing or broken."""
+    if not directory.exists():
+        return None
+    try:
+        return transformers.BertTokenizerFast.from_pretrained(directory)
+    except Exception as exc:  # any failure to read it (JSON, missing file, OS errors)
+        warn_corrupt(f"{directory} cannot be read ({type(exc).__name__}: {exc})")
+        shutil.rmtree(directory)
+        return None
 
 
 def make_masked_lm(tokenizer, seed, *, n_layers=4, hidden_size=128, n_heads=4, max_length=64):
@@ -204,12 +222,14 @@ def train_masked_lm(
     model.train()
     with one_thread():
         for _ in tqdm(range(steps), desc=f"masked LM seed {seed}", disable=not verbose):
-            losses.append(_masked_lm_step(model, encoded, tokenizer, generator, optimizer, schedule,
-                                          batch_size, mask_probability))
+            losses.append(_masked_lm_step(
+                model, encoded, tokenizer, generator=generator, optimizer=optimizer,
+                schedule=schedule, batch_size=batch_size, mask_probability=mask_probability,
+            ))
     return model.eval(), np.asarray(losses, dtype=np.float32)
 
 
-def _masked_lm_step(model, encoded, tokenizer, generator, optimizer, schedule, batch_size,
+def _masked_lm_step(model, encoded, tokenizer, *, generator, optimizer, schedule, batch_size,
                     mask_probability):
     """One optimisation step on a random batch of the tokenised corpus; returns the loss."""
     chosen = torch.randint(len(encoded), (batch_size,), generator=generator).tolist()

@@ -10,8 +10,8 @@ from tqdm.auto import tqdm
 
 from .._splits import random_test_fold
 from .._store import content_key
-from ..extract._torch import module_outputs
-from ..sources._fashion_mnist import fashion_mnist_tensor, load_fashion_mnist
+from .._extract._torch import module_outputs
+from .._sources._fashion_mnist import fashion_mnist_tensor, load_fashion_mnist
 from ._seeds import one_thread, seeded, train_seeds
 
 VISION_ARCHITECTURES = ("mlp", "cnn")
@@ -72,7 +72,7 @@ def make_vision_model(architecture, seed, **architecture_params):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_contrasim.datasets.models._seed_vision import make_vision_model
+    >>> from sklearn_contrasim.datasets._models._seed_vision import make_vision_model
     >>> model = make_vision_model("mlp", seed=0, n_layers=2, width=8)
     >>> model(torch.zeros(3, 1, 28, 28)).shape
     torch.Size([3, 10])

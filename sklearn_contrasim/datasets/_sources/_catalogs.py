@@ -213,7 +213,7 @@ def load_english_sentences(*, min_words=5, max_words=40):
 
     Examples
     --------
-    >>> from sklearn_contrasim.datasets.sources import load_english_sentences
+    >>> from sklearn_contrasim.datasets._sources import load_english_sentences
     >>> sentences = load_english_sentences(min_words=5, max_words=6)
     >>> all(5 <= len(s.split()) <= 6 for s in sentences)
     True
