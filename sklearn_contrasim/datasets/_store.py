@@ -10,6 +10,7 @@
   file is rebuilt (with a :class:`CorruptCacheWarning`) instead of trusted forever.
 """
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -150,7 +151,8 @@ def read_file(path, read):
     except Exception as exc:  # any failure to read (zip, JSON, torch or OS errors)
         raise _CorruptFile(f"{path} cannot be read ({type(exc).__name__}: {exc})") from exc
     if expected is None:
-        _write_checksum(path)
+        with contextlib.suppress(OSError):  # e.g. a data home that is not ours to write
+            _write_checksum(path)
     return content
 
 

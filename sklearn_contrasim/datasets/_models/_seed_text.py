@@ -7,7 +7,6 @@ The data order and masking come from a ``torch.Generator`` seeded with the model
 
 import hashlib
 import os
-import shutil
 import tempfile
 import zlib
 from functools import partial
@@ -87,28 +86,29 @@ def build_wordpiece_tokenizer(sentences, directory):
         piece for piece, index in sorted(full.vocab.items(), key=lambda item: item[1])
         if index in used and piece not in SPECIAL_TOKENS
     ]
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    # Saved in a scratch folder then renamed into place: an interrupted save never leaves
-    # a half-written tokenizer behind.
-    with tempfile.TemporaryDirectory(dir=directory.parent) as scratch:
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory) as scratch:
         vocab_file = Path(scratch) / "vocab.txt"
         vocab_file.write_text("\n".join(pieces) + "\n", encoding="utf-8")
         # The vocabulary file is positional: transformers 4 names it vocab_file, 5 vocab.
         tokenizer = transformers.BertTokenizerFast(str(vocab_file), do_lower_case=True)
-        tokenizer.save_pretrained(Path(scratch) / "tokenizer")
-        os.replace(Path(scratch) / "tokenizer", directory)
+        saved = Path(scratch) / "saved"
+        tokenizer.save_pretrained(saved)
+        # Renamed into place, tokenizer.json last: it marks a complete save, so an
+        # interrupted one is never mistaken for a tokenizer.
+        for file in sorted(saved.iterdir(), key=lambda file: file.name == "tokenizer.json"):
+            os.replace(file, directory / file.name)
     return tokenizer
 
 
 def _load_saved_tokenizer(transformers, directory):
-    """The tokenizer saved in ``directory``; None (after removing it) when missing or broken."""
-    if not directory.exists():
+    """The tokenizer saved in ``directory``; None when missing or broken (with a warning)."""
+    if not (directory / "tokenizer.json").exists():
         return None
     try:
         return transformers.BertTokenizerFast.from_pretrained(directory)
     except Exception as exc:  # any failure to read it (JSON, missing file, OS errors)
         warn_corrupt(f"{directory} cannot be read ({type(exc).__name__}: {exc})")
-        shutil.rmtree(directory)
         return None
 
 
