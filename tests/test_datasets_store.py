@@ -21,12 +21,8 @@ from sklearn_contrasim.datasets import (
 )
 from sklearn_contrasim.datasets import _splits, _store
 from sklearn_contrasim.datasets._models import _seed_text, _seed_vision, _seeds
-from sklearn_contrasim.datasets._sources import _fashion_mnist
 
-needs_fashion_mnist = pytest.mark.skipif(
-    not _fashion_mnist.FASHION_MNIST_DIR.is_dir(),
-    reason="Debian dataset-fashion-mnist not installed",
-)
+from _fixtures import needs_fashion_mnist
 
 TINY_MLP = {"n_layers": 2, "width": 8, "epochs": 1, "n_images": 200}
 TINY_SET = {"model": "mlp", "n_seeds": 2, "n_train": 12, "n_test": 8,
