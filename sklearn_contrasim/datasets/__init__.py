@@ -6,14 +6,14 @@ and the loaders (``load_*``) orchestrate them through one cache (``_store``) and
 split encoding (``test_fold``, ``_splits``).
 """
 
+from ._extract import module_outputs, transformer_hidden_states, transformer_word_states
 from ._home import MissingDataSourceError, clear_data_home, get_data_home
 from ._image_caption import load_image_caption
 from ._layer_prediction import load_layer_prediction
 from ._multilingual import load_multilingual
+from ._sources import load_fashion_mnist, load_parallel_sentences, read_idx
 from ._store import CorruptCacheWarning
 from ._synthetic import make_paired_representations
-from ._extract import module_outputs, transformer_hidden_states, transformer_word_states
-from ._sources import load_fashion_mnist, load_parallel_sentences, read_idx
 
 __all__ = [
     "CorruptCacheWarning",

@@ -8,15 +8,15 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._home import get_data_home
-from ._splits import random_test_fold
-from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
 from ._extract._transformers import hidden_state_names, transformer_hidden_states
+from ._home import get_data_home
 from ._models._e5 import E5_PREFIX, load_e5_model
 from ._models._efficientnet import EFFICIENTNET_LITE_WEIGHTS, efficientnet_block_features
 from ._models._minilm import load_minilm
 from ._sources._clipart import clipart_png_path, list_clipart_pairs, open_clipart_image
 from ._sources._emoji import list_emoji_pairs, render_emoji
+from ._splits import random_test_fold
+from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
 
 # preset -> number of pairs (None: all). Measured on 2 CPU cores: "quick" builds in about
 # 3.5 minutes (openclipart, ~210 s of CPU), "full" in about 8 (~440 s of CPU).

@@ -11,17 +11,16 @@ from sklearn.utils._param_validation import (
 )
 
 from ._home import get_data_home
-from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
 from ._models._seed_text import build_text_set
 from ._models._seed_vision import N_FASHION_MNIST_TEST, build_vision_set
 from ._models._seeds import SeedSetSpec
+from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
 
 MODELS = ("mlp", "cnn", "bert")
 PRESETS = ("quick", "full")
 _ROW_KEYS = ("image_indices", "labels", "texts", "words", "sentence_ids")
 _BUILDERS = {"mlp": build_vision_set, "cnn": build_vision_set, "bert": build_text_set}
 
-# Per model and preset: the seed count, the rows, and the training settings of every seed.
 _POSITIVE = [Interval(Integral, 1, None, closed="left")]
 _FIT = {
     "batch_size": _POSITIVE,
@@ -46,6 +45,7 @@ _TRAINING_CONSTRAINTS = {
         "max_length": [Interval(Integral, 3, None, closed="left")],
     },
 }
+# Per model and preset: the seed count, the rows, and the training settings of every seed.
 _PRESET_SETTINGS = {
     "mlp": {
         "quick": {"n_seeds": 5, "n_train": 2000, "n_test": 1000,

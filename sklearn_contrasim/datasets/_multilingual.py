@@ -9,12 +9,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._home import get_data_home
-from ._splits import random_test_fold
-from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
 from ._extract._transformers import hidden_state_names, transformer_hidden_states
+from ._home import get_data_home
 from ._models._e5 import E5_PREFIX, load_e5_model
 from ._sources._catalogs import load_parallel_sentences
+from ._splits import random_test_fold
+from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
 
 MODEL_NAME = "multilingual-e5-small"
 ALL_LANGUAGES = ("en", "ar", "de", "es", "fr", "ru", "tr")

