@@ -51,7 +51,7 @@ def image_caption_data(captions_from_images=True, n_samples=120, seed=0):
         "representations": {"vision": [rng.randn(n_samples, 3), images], "text": [captions]},
         "image_models": ["vision"],
         "text_models": ["text"],
-        "split": np.where(np.arange(n_samples) % 3 == 0, "test", "train"),
+        "test_fold": np.where(np.arange(n_samples) % 3 == 0, 0, -1),
     }
 
 

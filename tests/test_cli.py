@@ -20,7 +20,7 @@ def fake_bunch(names, n_layers, n_samples=64, seed=0, **extra):
         representations={name: [layer + 0.3 * rng.randn(n_samples, 6) for layer in shared]
                          for name in names},
         layer_names={name: [f"layer{i}" for i in range(n_layers)] for name in names},
-        split=np.where(np.arange(n_samples) % 2 == 0, "train", "test"),
+        test_fold=np.where(np.arange(n_samples) % 2 == 0, -1, 0),
         description="fake", from_cache=True, **extra,
     )
 

@@ -59,7 +59,7 @@ def image_caption(
     layer : int, default=-1
         The layer of every model compared (``-1``: the final layer, as in the paper).
     cv : int, splitter, iterable or None, default=None
-        Split over pairs: None uses the data set's ``split`` (a shuffled 3-fold KFold for
+        Split over pairs: None uses the data set's ``test_fold`` (a shuffled 3-fold KFold for
         a plain mapping), an int a shuffled KFold, or any
         :mod:`sklearn.model_selection` splitter or iterable of (train, test) indices.
     negatives : {"random", "hard"} or tuple of them, default=("random", "hard")

@@ -84,7 +84,7 @@ def layer_prediction(
     heldout : {"examples", "seeds"} or tuple of them, default=("examples", "seeds")
         Held-out settings to run.
     cv : int, splitter, iterable or None, default=None
-        Split over examples: None uses the data set's ``split`` (a shuffled 3-fold KFold
+        Split over examples: None uses the data set's ``test_fold`` (a shuffled 3-fold KFold
         for a plain mapping), an int a shuffled KFold, or any
         :mod:`sklearn.model_selection` splitter or iterable of (train, test) indices.
     model_cv : int, splitter or None, default=None

@@ -65,7 +65,7 @@ def multilingual(
     layers : int, sequence of int or None, default=None
         Layers evaluated (all when None).
     cv : int, splitter, iterable or None, default=None
-        Split over sentences: None uses the data set's ``split`` (a shuffled 3-fold
+        Split over sentences: None uses the data set's ``test_fold`` (a shuffled 3-fold
         KFold for a plain mapping), an int a shuffled KFold, or any
         :mod:`sklearn.model_selection` splitter or iterable of (train, test) indices.
     negatives : {"random", "hard"} or tuple of them, default=("random", "hard")

@@ -47,20 +47,22 @@ NEGATIVES = ("random", "hard")
 
 
 def check_representations(data):
-    """Return the per-layer arrays, layer names and split of a data set or a plain mapping.
+    """Return the per-layer arrays, layer names and test fold of a data set or a plain mapping.
 
     Parameters
     ----------
     data : Bunch or mapping
-        A loader's Bunch (keys ``representations``, ``layer_names``, ``split``), or a
+        A loader's Bunch (keys ``representations``, ``layer_names``, ``test_fold``), or a
         mapping of name to a list of per-layer arrays (or one array: a single layer).
 
     Returns
     -------
     representations : dict of str to list of ndarray
     layer_names : dict of str to list of str
-    split : ndarray of str or None
-        ``"train"``/``"test"`` per row, None when ``data`` has no split.
+    test_fold : ndarray of int or None
+        Per row, ``-1`` (training) or the test fold (``0``), as
+        :class:`~sklearn.model_selection.PredefinedSplit` takes it; None when ``data``
+        has no ``test_fold``.
     """
     if not isinstance(data, Mapping):
         raise TypeError(
@@ -69,9 +71,9 @@ def check_representations(data):
         )
     if "representations" in data:
         raw = data["representations"]
-        layer_names, split = data.get("layer_names"), data.get("split")
+        layer_names, test_fold = data.get("layer_names"), data.get("test_fold")
     else:
-        raw, layer_names, split = data, None, None
+        raw, layer_names, test_fold = data, None, None
     if not isinstance(raw, Mapping) or not raw:
         raise ValueError(
             "The representations must be a non-empty mapping of name -> per-layer arrays."
@@ -101,14 +103,19 @@ def check_representations(data):
     if layer_names is None:
         layer_names = {name: [str(index) for index in range(len(arrays))]
                        for name, arrays in representations.items()}
-    if split is not None:
-        split = np.asarray(split).astype(str)
+    if test_fold is not None:
+        test_fold = np.asarray(test_fold)
         n_samples = next(iter(representations.values()))[0].shape[0]
-        if split.shape != (n_samples,) or not set(split) <= {"train", "test"}:
+        if (
+            test_fold.shape != (n_samples,)
+            or not np.issubdtype(test_fold.dtype, np.integer)
+            or (test_fold < -1).any()
+        ):
             raise ValueError(
-                f"split must hold 'train' or 'test' for each of the {n_samples} rows."
+                f"test_fold must hold an integer >= -1 (-1: training row) for each of the "
+                f"{n_samples} rows."
             )
-    return representations, {name: list(layer_names[name]) for name in representations}, split
+    return representations, {name: list(layer_names[name]) for name in representations}, test_fold
 
 
 def check_names(requested, available, what):
@@ -141,17 +148,17 @@ def check_negatives(negatives):
     return negatives
 
 
-def row_splits(cv, split, n_samples, random_state):
+def row_splits(cv, test_fold, n_samples, random_state):
     """Return the (train rows, test rows) of every fold.
 
-    ``cv=None`` uses the data set's own ``split`` (a
+    ``cv=None`` uses the data set's own ``test_fold`` (a
     :class:`~sklearn.model_selection.PredefinedSplit`, one fold) when it has one and a
     shuffled 3-fold :class:`~sklearn.model_selection.KFold` otherwise; an int is a
     shuffled KFold with that many folds; anything else goes through
     :func:`sklearn.model_selection.check_cv` (a splitter or an iterable of splits).
     """
-    if cv is None and split is not None:
-        cv = PredefinedSplit(np.where(split == "test", 0, -1))
+    if cv is None and test_fold is not None:
+        cv = PredefinedSplit(test_fold)
     elif cv is None or isinstance(cv, Integral):
         cv = KFold(3 if cv is None else cv, shuffle=True, random_state=random_state)
     folds = list(check_cv(cv).split(np.zeros((n_samples, 1))))
