@@ -3,13 +3,12 @@
 import os
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import (
+from ..utils._sklearn_compat import (
     Interval,
     StrOptions,
     validate_parameter_constraints,
     validate_params,
 )
-
 from ._home import get_data_home
 from ._models._seed_text import build_text_set
 from ._models._seed_vision import N_FASHION_MNIST_TEST, build_vision_set

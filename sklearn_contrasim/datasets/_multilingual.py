@@ -7,8 +7,8 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._extract._transformers import hidden_state_names, transformer_hidden_states
 from ._home import get_data_home
 from ._models._e5 import E5_PREFIX, load_e5_model
