@@ -2,9 +2,10 @@
 
 Every translated Debian package ships compiled catalogs
 ``/usr/share/locale/<lang>/LC_MESSAGES/<domain>.mo``: each entry maps an English
-source message (msgid) to its human translation (msgstr). Kept as sentences are
-single-line messages without plural forms, option lines, format placeholders,
-markup or keyboard accelerators.
+source message (msgid) to its human translation (msgstr). Only the text domains pinned
+in :data:`CATALOG_MANIFEST` are read, so that other installed packages change nothing.
+Kept as sentences are single-line messages without plural forms, option lines, format
+placeholders, markup or keyboard accelerators.
 """
 
 import re
@@ -13,11 +14,9 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+from ._catalog_manifest import CATALOG_MANIFEST
+
 LOCALE_DIR = Path("/usr/share/locale")
-# Several Debian packages ship catalogs; these are some of the larger ones, named in errors.
-CATALOG_PACKAGES = (
-    "coreutils, dpkg, git, libglib2.0-data, libgtk2.0-common, libc-l10n, wget, tar, apt"
-)
 
 _MO_MAGIC = {b"\xde\x12\x04\x95": "<", b"\x95\x04\x12\xde": ">"}
 # Format placeholders (%s, %1$d, %(name)s, {name}), markup (<b>), accelerators (_File, &Open),
@@ -86,9 +85,33 @@ def _n_words(text):
     return len(text.split())
 
 
+@lru_cache(maxsize=1)
+def _pinned_catalogs():
+    """Every installed catalog of a pinned text domain, sorted by language then file name.
+
+    Raises :class:`MissingDataSourceError` naming the packages of the pinned domains that
+    have no catalog in any language (the package is not installed).
+    """
+    from .._home import MissingDataSourceError
+
+    domains = {domain for _, domain in CATALOG_MANIFEST}
+    found = sorted(
+        (path for path in LOCALE_DIR.glob("*/LC_MESSAGES/*.mo") if path.stem in domains),
+        key=lambda path: (path.parts[-3], path.name),
+    )
+    installed = {path.stem for path in found}
+    missing = sorted({package for package, domain in CATALOG_MANIFEST if domain not in installed})
+    if missing:
+        raise MissingDataSourceError(
+            f"The gettext catalogs of the pinned Debian package(s) {', '.join(missing)} are "
+            f"missing from {LOCALE_DIR}: run `apt-get install {' '.join(missing)}` (and make "
+            "sure the image does not strip /usr/share/locale)."
+        )
+    return tuple(found)
+
+
 def _catalog_files(language):
-    folder = LOCALE_DIR / language / "LC_MESSAGES"
-    return sorted(folder.glob("*.mo")) if folder.is_dir() else []
+    return [path for path in _pinned_catalogs() if path.parts[-3] == language]
 
 
 @lru_cache(maxsize=16)
@@ -117,16 +140,16 @@ def _require_catalogs(language):
 
     if not _catalog_files(language):
         raise MissingDataSourceError(
-            f"No gettext catalogs found in {LOCALE_DIR / language / 'LC_MESSAGES'}: they ship "
-            f"with translated Debian packages ({CATALOG_PACKAGES}); install some of them "
-            "(and make sure the image does not strip /usr/share/locale)."
+            f"No pinned gettext catalog translates into {language!r}: none of the text "
+            f"domains of CATALOG_MANIFEST has a catalog in {LOCALE_DIR / language / 'LC_MESSAGES'}."
         )
 
 
 def load_parallel_sentences(languages, *, min_words=6, max_words=30):
-    """Aligned human translations of English sentences from the system's gettext catalogs.
+    """Aligned human translations of English sentences from the pinned gettext catalogs.
 
-    A sentence is kept when every requested language translates it. Kept messages are
+    Only the catalogs of the text domains pinned in ``CATALOG_MANIFEST`` (the Debian
+    packages that ``.ci/install`` installs) are read. A sentence is kept when every requested language translates it. Kept messages are
     single-line, have ``min_words`` to ``max_words`` English words, and contain no plural
     form, command-line option, format placeholder (``%s``, ``{name}``), markup
     (``<b>``), keyboard accelerator (``_``, ``&``) or column-aligned help text, in
@@ -151,7 +174,8 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
     Raises
     ------
     MissingDataSourceError
-        When a requested language has no catalog installed.
+        When a pinned package is not installed, or a requested language has no pinned
+        catalog.
 
     Examples
     --------
@@ -190,9 +214,9 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
 
 
 def load_english_sentences(*, min_words=5, max_words=40):
-    """Distinct English sentences: the clean msgids of every installed gettext catalog.
+    """Distinct English sentences: the clean msgids of the pinned gettext catalogs.
 
-    The msgids are read from the catalogs of all locales (each translates part of the
+    The msgids are read from the pinned catalogs of all locales (each translates part of the
     same English sources), with the same cleaning as
     :func:`load_parallel_sentences`, and returned sorted.
 
@@ -209,7 +233,7 @@ def load_english_sentences(*, min_words=5, max_words=40):
     Raises
     ------
     MissingDataSourceError
-        When no catalog is installed.
+        When a pinned package is not installed.
 
     Examples
     --------
@@ -224,16 +248,8 @@ def load_english_sentences(*, min_words=5, max_words=40):
 
 @lru_cache(maxsize=1)
 def _english_msgids():
-    from .._home import MissingDataSourceError
-
-    files = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.mo"))
-    if not files:
-        raise MissingDataSourceError(
-            f"No gettext catalogs found under {LOCALE_DIR}: they ship with translated "
-            f"Debian packages ({CATALOG_PACKAGES}); install some of them."
-        )
     raw_msgids = set()
-    for path in files:
+    for path in _pinned_catalogs():
         raw_msgids.update(_mo_msgids(path))
     # The NUL test drops the header (empty) and plural entries.
     msgids = {_decode(raw, "utf-8") for raw in raw_msgids if raw and b"\x00" not in raw}
