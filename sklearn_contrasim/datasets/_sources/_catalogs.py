@@ -85,21 +85,21 @@ def _n_words(text):
     return len(text.split())
 
 
-@lru_cache(maxsize=1)
 def _pinned_catalogs():
     """Every installed catalog of a pinned text domain, sorted by language then file name.
 
-    Raises :class:`MissingDataSourceError` naming the packages of the pinned domains that
-    have no catalog in any language (the package is not installed).
+    Each comes as ``(path, modification time, size)``, so that the caches keyed by them
+    follow a changed catalog. Raises :class:`MissingDataSourceError` naming the packages
+    of the pinned domains that have no catalog in any language (not installed).
     """
     from .._home import MissingDataSourceError
 
     domains = {domain for _, domain in CATALOG_MANIFEST}
-    found = sorted(
+    paths = sorted(
         (path for path in LOCALE_DIR.glob("*/LC_MESSAGES/*.mo") if path.stem in domains),
         key=lambda path: (path.parts[-3], path.name),
     )
-    installed = {path.stem for path in found}
+    installed = {path.stem for path in paths}
     missing = sorted({package for package, domain in CATALOG_MANIFEST if domain not in installed})
     if missing:
         raise MissingDataSourceError(
@@ -107,18 +107,28 @@ def _pinned_catalogs():
             f"missing from {LOCALE_DIR}: run `apt-get install {' '.join(missing)}` (and make "
             "sure the image does not strip /usr/share/locale)."
         )
-    return tuple(found)
+    stats = [path.stat() for path in paths]
+    return tuple((path, stat.st_mtime_ns, stat.st_size) for path, stat in zip(paths, stats))
 
 
-def _catalog_files(language):
-    return [path for path in _pinned_catalogs() if path.parts[-3] == language]
+def _language_catalogs(catalogs, language):
+    """The catalogs of ``language``; raises :class:`MissingDataSourceError` when none."""
+    from .._home import MissingDataSourceError
+
+    found = tuple(catalog for catalog in catalogs if catalog[0].parts[-3] == language)
+    if not found:
+        raise MissingDataSourceError(
+            f"No pinned gettext catalog translates into {language!r}: no text domain of "
+            f"CATALOG_MANIFEST has a catalog in {LOCALE_DIR / language / 'LC_MESSAGES'}."
+        )
+    return found
 
 
 @lru_cache(maxsize=16)
-def _translations(language):
-    """Map each clean English msgid to its most frequent clean translation in ``language``."""
+def _translations(catalogs):
+    """Map each clean English msgid to its most frequent clean translation in ``catalogs``."""
     votes = defaultdict(Counter)
-    for path in _catalog_files(language):
+    for path, _, _ in catalogs:
         for raw_msgid, raw_msgstr, charset in _mo_entries(path):
             msgid, msgstr = _decode(raw_msgid, "utf-8"), _decode(raw_msgstr, charset)
             if msgid and msgstr and msgstr != msgid and _is_clean(msgid) and _is_clean(msgstr):
@@ -133,16 +143,6 @@ def _check_word_range(min_words, max_words):
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     if min_words > max_words:
         raise ValueError(f"min_words={min_words} is larger than max_words={max_words}.")
-
-
-def _require_catalogs(language):
-    from .._home import MissingDataSourceError
-
-    if not _catalog_files(language):
-        raise MissingDataSourceError(
-            f"No pinned gettext catalog translates into {language!r}: none of the text "
-            f"domains of CATALOG_MANIFEST has a catalog in {LOCALE_DIR / language / 'LC_MESSAGES'}."
-        )
 
 
 def load_parallel_sentences(languages, *, min_words=6, max_words=30):
@@ -196,9 +196,8 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
     others = list(dict.fromkeys(lang for lang in languages if lang != "en"))
     if not others:
         raise ValueError("languages must contain at least one language other than 'en'.")
-    for language in others:
-        _require_catalogs(language)
-    tables = [_translations(language) for language in others]
+    catalogs = _pinned_catalogs()
+    tables = [_translations(_language_catalogs(catalogs, language)) for language in others]
     common = set.intersection(*(set(table) for table in tables))
     english = sorted(text for text in common if min_words <= _n_words(text) <= max_words)
     rows, seen = [], [set() for _ in range(len(others) + 1)]
@@ -243,13 +242,14 @@ def load_english_sentences(*, min_words=5, max_words=40):
     True
     """
     _check_word_range(min_words, max_words)
-    return [text for text in _english_msgids() if min_words <= _n_words(text) <= max_words]
+    msgids = _english_msgids(_pinned_catalogs())
+    return [text for text in msgids if min_words <= _n_words(text) <= max_words]
 
 
 @lru_cache(maxsize=1)
-def _english_msgids():
+def _english_msgids(catalogs):
     raw_msgids = set()
-    for path in _pinned_catalogs():
+    for path, _, _ in catalogs:
         raw_msgids.update(_mo_msgids(path))
     # The NUL test drops the header (empty) and plural entries.
     msgids = {_decode(raw, "utf-8") for raw in raw_msgids if raw and b"\x00" not in raw}
