@@ -271,7 +271,8 @@ def test_bert_source_hash_is_keyed_and_recorded(fake_locale, tmp_path, monkeypat
     messages = {**FAKE_CATALOGS["fakeutils"], "Show a short summary of the usage of the tool": {
         "de": "Eine kurze Übersicht der Verwendung anzeigen"}}
     write_fake_catalog(fake_locale, "fakeutils", "de", messages)
-    with pytest.warns(DataSourceChangedWarning, match=r"source of layer_prediction-bert-.* changed"):
+    match = r"source of layer_prediction-bert-.* changed"
+    with pytest.warns(DataSourceChangedWarning, match=match):
         changed = load_layer_prediction(**kwargs)
     assert not changed.from_cache and changed.source_hash != data.source_hash
     assert len(_cache_folders(tmp_path / "home", "layer_prediction")) == 2

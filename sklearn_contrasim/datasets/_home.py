@@ -149,7 +149,8 @@ def track_source(build, data_home, name, source_hash):
     ...     warnings.simplefilter("always")
     ...     _ = track_source(lambda: "built", home, "toy", "bbb")()
     >>> print(caught[0].message)
-    The source of toy changed since its last build (source hash aaa -> bbb): rebuilding it, with other data than before.
+    The source of toy changed since its last build (source hash aaa -> bbb):
+    rebuilding it, with other data than before.
     """
     from ._store import write_file
 

@@ -149,13 +149,14 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
     """Aligned human translations of English sentences from the pinned gettext catalogs.
 
     Only the catalogs of the text domains pinned in ``CATALOG_MANIFEST`` (the Debian
-    packages that ``.ci/install`` installs) are read. A sentence is kept when every requested language translates it. Kept messages are
-    single-line, have ``min_words`` to ``max_words`` English words, and contain no plural
-    form, command-line option, format placeholder (``%s``, ``{name}``), markup
-    (``<b>``), keyboard accelerator (``_``, ``&``) or column-aligned help text, in
-    English or in any translation. A translation equal to its English source is not
-    counted. Rows whose text repeats (ignoring case and spacing) in any language are
-    dropped, keeping the first, so that every row has a unique positive.
+    packages that ``.ci/install`` installs) are read. A sentence is kept when every
+    requested language translates it. Kept messages are single-line, have ``min_words``
+    to ``max_words`` English words, and contain no plural form, command-line option,
+    format placeholder (``%s``, ``{name}``), markup (``<b>``), keyboard accelerator
+    (``_``, ``&``) or column-aligned help text, in English or in any translation. A
+    translation equal to its English source is not counted. Rows whose text repeats
+    (ignoring case and spacing) in any language are dropped, keeping the first, so that
+    every row has a unique positive.
 
     Parameters
     ----------
