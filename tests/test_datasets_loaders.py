@@ -2,6 +2,7 @@
 
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_contrasim.datasets import (
+    DataSourceChangedWarning,
     MissingDataSourceError,
     load_image_caption,
     load_layer_prediction,
@@ -17,17 +19,27 @@ from sklearn_contrasim.datasets import (
     load_parallel_sentences,
     transformer_hidden_states,
 )
+from sklearn_contrasim.datasets import _layer_prediction
 from sklearn_contrasim.datasets._models import _seed_text, _seed_vision
 from sklearn_contrasim.datasets._models._efficientnet import load_efficientnet_lite
 from sklearn_contrasim.datasets._models._minilm import load_minilm
-from sklearn_contrasim.datasets._models._seed_text import make_masked_lm
+from sklearn_contrasim.datasets._models._seed_text import corpus_hash, make_masked_lm
 from sklearn_contrasim.datasets._models._seed_vision import make_vision_model
 from sklearn_contrasim.datasets._multilingual import _choose_rows
 from sklearn_contrasim.datasets._sources import _clipart, _emoji, _fashion_mnist
 from sklearn_contrasim.datasets._sources._emoji import list_emoji_pairs
+from sklearn_contrasim.datasets._sources._catalogs import load_english_sentences
 from sklearn_contrasim.datasets._sources._fashion_mnist import load_fashion_mnist
 
-from _fixtures import TINY_MLP, _offline, e5, needs_fashion_mnist  # noqa: F401 (fixtures)
+from _fixtures import (  # noqa: F401 (fixtures)
+    FAKE_CATALOGS,
+    TINY_MLP,
+    _offline,
+    e5,
+    fake_locale,
+    needs_fashion_mnist,
+    write_fake_catalog,
+)
 
 
 TINY_BERT = {"n_layers": 1, "hidden_size": 16, "n_heads": 2, "steps": 3}
@@ -101,6 +113,7 @@ def test_load_layer_prediction_text(tmp_path):
               "training_params": TINY_BERT, "data_home": tmp_path, "verbose": False,
               "n_jobs": 2}
     data = load_layer_prediction(**params)
+    assert data.source_hash == corpus_hash(load_english_sentences())
     assert data.layer_names["seed1"] == ["embeddings", "layer1"]
     assert [layer.shape for layer in data.representations["seed1"]] == [(50, 16)] * 2
     assert (data.test_fold == 0).sum() == 20 and (data.test_fold == -1).sum() == 30
@@ -194,6 +207,84 @@ def test_load_multilingual_builds_then_loads_from_cache(tmp_path):
             np.stack(again.representations[language]), np.stack(data.representations[language])
         )
     np.testing.assert_array_equal(again.test_fold, data.test_fold)
+
+
+def _cache_folders(data_home, name):
+    return sorted(path.name for path in (data_home / name).iterdir() if path.name != "checkpoints")
+
+
+def _rewrite_german(locale):
+    """A new version of a pinned package: one German translation changes."""
+    messages = {**FAKE_CATALOGS["fakeutils"]}
+    messages["The archive does not contain any files at all"] = {"de": "Das Archiv ist leer"}
+    write_fake_catalog(locale, "fakeutils", "de", messages)
+
+
+def test_load_multilingual_reads_only_the_pinned_source(fake_locale, tmp_path):
+    kwargs = dict(languages=["en", "de", "fr"], data_home=tmp_path / "home", verbose=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataSourceChangedWarning)  # a first build is silent
+        data = load_multilingual(**kwargs)
+    assert len(data.sentences) == 5 and not data.from_cache
+    keys = _cache_folders(tmp_path / "home", "multilingual")
+    # Installing an unrelated package changes neither the data nor its cache key.
+    for language in ("de", "fr"):
+        write_fake_catalog(fake_locale, "chromium", language, {
+            "Open the downloaded file in a new browser tab": {
+                "de": "Die heruntergeladene Datei in einem neuen Tab öffnen",
+                "fr": "Ouvrir le fichier téléchargé dans un nouvel onglet",
+            },
+        })
+    again = load_multilingual(**kwargs)
+    assert again.from_cache and again.source_hash == data.source_hash
+    assert again.sentences.equals(data.sentences)
+    assert _cache_folders(tmp_path / "home", "multilingual") == keys
+    # A changed pinned catalog changes the hash, and the rebuild says why.
+    _rewrite_german(fake_locale)
+    with pytest.warns(DataSourceChangedWarning, match=r"source of multilingual-.* changed"):
+        changed = load_multilingual(**kwargs)
+    assert not changed.from_cache and changed.source_hash != data.source_hash
+    assert "Das Archiv ist leer" in changed.sentences["de"].tolist()
+    assert len(_cache_folders(tmp_path / "home", "multilingual")) == 2
+
+
+def test_bert_source_hash_is_keyed_and_recorded(fake_locale, tmp_path, monkeypatch):
+    def fake_build(spec):
+        n_rows = spec.n_train + spec.n_test
+        layers = [np.zeros((n_rows, 2), dtype=np.float32)]
+        arrays = {"test_fold": np.r_[np.zeros(spec.n_test), -np.ones(spec.n_train)].astype(int)}
+        arrays.update({f"losses_seed{seed}": np.zeros(1) for seed in spec.seeds})
+        meta = {"layer_names": ["embeddings"], "description": "fake", "training_seconds": {}}
+        return {f"seed{seed}": layers for seed in spec.seeds}, arrays, meta
+
+    monkeypatch.setitem(_layer_prediction._BUILDERS, "bert", fake_build)
+    kwargs = dict(model="bert", n_seeds=2, n_train=3, n_test=2, data_home=tmp_path / "home",
+                  verbose=False)
+    data = load_layer_prediction(**kwargs)
+    assert data.source_hash == corpus_hash(load_english_sentences())
+    write_fake_catalog(fake_locale, "chromium", "de", {
+        "Open the downloaded file in a new browser tab": {"de": "Datei in neuem Tab öffnen"},
+    })
+    assert load_layer_prediction(**kwargs).from_cache
+    _rewrite_german(fake_locale)  # the msgids stay, so does the English source
+    assert load_layer_prediction(**kwargs).from_cache
+    messages = {**FAKE_CATALOGS["fakeutils"], "Show a short summary of the usage of the tool": {
+        "de": "Eine kurze Übersicht der Verwendung anzeigen"}}
+    write_fake_catalog(fake_locale, "fakeutils", "de", messages)
+    match = r"source of layer_prediction-bert-.* changed"
+    with pytest.warns(DataSourceChangedWarning, match=match):
+        changed = load_layer_prediction(**kwargs)
+    assert not changed.from_cache and changed.source_hash != data.source_hash
+    assert len(_cache_folders(tmp_path / "home", "layer_prediction")) == 2
+
+
+def test_load_multilingual_missing_pinned_package(fake_locale, tmp_path):
+    (fake_locale / "de" / "LC_MESSAGES" / "fakeeditor.mo").unlink()
+    (fake_locale / "fr" / "LC_MESSAGES" / "fakeeditor.mo").unlink()
+    with pytest.raises(MissingDataSourceError, match="apt-get install fake-editor"):
+        load_multilingual(languages=["en", "de"], data_home=tmp_path, verbose=False)
+    with pytest.raises(MissingDataSourceError, match="apt-get install fake-editor"):
+        load_layer_prediction(model="bert", data_home=tmp_path, verbose=False)
 
 
 def test_sentence_sample_follows_random_state():

@@ -1,6 +1,8 @@
 """Tests of the raw sources: IDX/Fashion-MNIST, gettext catalogs, openclipart, emoji."""
 
 import gzip
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from sklearn_contrasim.datasets import (
     load_parallel_sentences,
 )
 from sklearn_contrasim.datasets._sources import _catalogs, _fashion_mnist
+from sklearn_contrasim.datasets._sources._catalog_manifest import CATALOG_MANIFEST
 from sklearn_contrasim.datasets._sources._catalogs import load_english_sentences
 from sklearn_contrasim.datasets._sources._clipart import (
     EXCLUDED_CATEGORIES,
@@ -20,7 +23,12 @@ from sklearn_contrasim.datasets._sources._clipart import (
 from sklearn_contrasim.datasets._sources._emoji import list_emoji_pairs, render_emoji
 from sklearn_contrasim.datasets._sources._fashion_mnist import load_fashion_mnist, read_idx
 
-from _fixtures import needs_fashion_mnist  # noqa: F401 (fixtures)
+from _fixtures import (  # noqa: F401 (fixtures)
+    FAKE_CATALOGS,
+    fake_locale,
+    needs_fashion_mnist,
+    write_fake_catalog,
+)
 
 
 @pytest.mark.parametrize("compress", [False, True])
@@ -123,8 +131,75 @@ def test_english_sentences():
 
 def test_missing_catalogs_name_the_packages(monkeypatch, tmp_path):
     monkeypatch.setattr(_catalogs, "LOCALE_DIR", tmp_path)
-    with pytest.raises(MissingDataSourceError, match="Debian packages"):
+    with pytest.raises(MissingDataSourceError, match=r"apt-get install adduser appstream apt "):
         load_parallel_sentences(["de"])
+
+
+# What an unrelated package installs: an unpinned domain with new sentences and another
+# translation of a pinned message (read first: "chromium" sorts before the fake domains).
+UNPINNED_CATALOG = {
+    "The file could not be saved to the disk": {
+        "de": "Speichern der Datei auf dem Datenträger fehlgeschlagen",
+        "fr": "Impossible d'enregistrer le fichier sur le disque",
+    },
+    "Open the downloaded file in a new browser tab": {
+        "de": "Die heruntergeladene Datei in einem neuen Browser-Tab öffnen",
+        "fr": "Ouvrir le fichier téléchargé dans un nouvel onglet du navigateur",
+    },
+}
+
+
+def test_only_pinned_catalogs_are_read(fake_locale):
+    table = load_parallel_sentences(["de", "fr"])
+    english = load_english_sentences()
+    expected = sorted(
+        msgid for messages in FAKE_CATALOGS.values() for msgid in messages
+        if len(msgid.split()) >= 6
+    )
+    assert table["en"].tolist() == expected and english == expected
+    saved = table["en"] == "The file could not be saved to the disk"
+    assert table.loc[saved, "de"].tolist() == [
+        "Die Datei konnte nicht auf der Platte gespeichert werden"
+    ]
+    for language in ("de", "fr"):
+        write_fake_catalog(fake_locale, "chromium", language, UNPINNED_CATALOG)
+    assert load_parallel_sentences(["de", "fr"]).equals(table)
+    assert load_english_sentences() == english
+
+
+def test_changed_pinned_catalog_is_read_anew(fake_locale):
+    before = load_parallel_sentences(["de"])
+    changed = {msgid: {"de": f"Neu: {msgid}"} for msgid in FAKE_CATALOGS["fakeutils"]}
+    write_fake_catalog(fake_locale, "fakeutils", "de", changed)
+    after = load_parallel_sentences(["de"])
+    assert after["en"].tolist() == before["en"].tolist()
+    archive = after["en"] == "The archive does not contain any files at all"
+    assert after.loc[archive, "de"].tolist() == [f"Neu: {after.loc[archive, 'en'].item()}"]
+
+
+def test_missing_pinned_package_is_named(fake_locale):
+    for language in ("de", "fr"):
+        (fake_locale / language / "LC_MESSAGES" / "fakeeditor.mo").unlink()
+    match = r"pinned Debian package\(s\) fake-editor are missing.*`apt-get install fake-editor`"
+    with pytest.raises(MissingDataSourceError, match=match):
+        load_parallel_sentences(["de"])
+    with pytest.raises(MissingDataSourceError, match=match):
+        load_english_sentences()
+
+
+def test_language_without_pinned_catalog_is_named(fake_locale):
+    write_fake_catalog(fake_locale, "chromium", "tr", {"Some words": {"tr": "Birkaç kelime"}})
+    match = "No pinned gettext catalog translates into 'tr'"
+    with pytest.raises(MissingDataSourceError, match=match):
+        load_parallel_sentences(["de", "tr"])
+
+
+def test_ci_installs_the_pinned_packages():
+    install = (Path(__file__).parents[1] / ".ci" / "install").read_text()
+    packages = re.search(r'CATALOG_DEBS="([^"]*)"', install).group(1).split()
+    assert sorted(packages) == sorted({package for package, _ in CATALOG_MANIFEST})
+    domains = [domain for _, domain in CATALOG_MANIFEST]
+    assert len(domains) == len(set(domains))
 
 
 @pytest.fixture(scope="module")

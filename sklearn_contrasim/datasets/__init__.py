@@ -7,7 +7,12 @@ split encoding (``test_fold``, ``_splits``).
 """
 
 from ._extract import module_outputs, transformer_hidden_states, transformer_word_states
-from ._home import MissingDataSourceError, clear_data_home, get_data_home
+from ._home import (
+    DataSourceChangedWarning,
+    MissingDataSourceError,
+    clear_data_home,
+    get_data_home,
+)
 from ._image_caption import load_image_caption
 from ._layer_prediction import load_layer_prediction
 from ._multilingual import load_multilingual
@@ -17,6 +22,7 @@ from ._synthetic import make_paired_representations
 
 __all__ = [
     "CorruptCacheWarning",
+    "DataSourceChangedWarning",
     "MissingDataSourceError",
     "clear_data_home",
     "get_data_home",

@@ -1,8 +1,9 @@
-"""Where built data sets live, and the clear error for a missing data source."""
+"""Where built data sets live, the clear error for a missing data source, and source records."""
 
 import importlib
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 DATA_HOME_ENV = "SKLEARN_CONTRASIM_DATA"
@@ -98,3 +99,78 @@ def require_path(path, *, debian_package):
             f"run `apt-get install {debian_package}`."
         )
     return path
+
+
+class DataSourceChangedWarning(UserWarning):
+    """A data set is rebuilt because its source (e.g. the installed catalogs) changed.
+
+    Shown whatever the verbosity, since such a rebuild can take minutes and gives other
+    numbers than before; the message names the old and new source hashes.
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.datasets import DataSourceChangedWarning
+    >>> issubclass(DataSourceChangedWarning, UserWarning)
+    True
+    """
+
+
+def track_source(build, data_home, name, source_hash):
+    """Wrap ``build`` to announce a rebuild caused by a changed source, and record the source.
+
+    The data home keeps, per data set ``name``, the source hash of its last build
+    (``sources/<name>.txt``). The wrapped build warns with
+    :class:`DataSourceChangedWarning` when that record holds another hash, then
+    builds and records ``source_hash``.
+
+    Parameters
+    ----------
+    build : callable
+        The build to wrap (called without arguments).
+    data_home : path-like
+        The data home (see :func:`get_data_home`).
+    name : str
+        The data set and the settings that fix it, except its source (a file name).
+    source_hash : str
+        The hash of the source the build reads.
+
+    Returns
+    -------
+    tracked_build : callable
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> from sklearn_contrasim.datasets._home import track_source
+    >>> home = tempfile.mkdtemp()
+    >>> track_source(lambda: "built", home, "toy", "aaa")()
+    'built'
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = track_source(lambda: "built", home, "toy", "bbb")()
+    >>> print(caught[0].message)
+    The source of toy changed since its last build (source hash aaa -> bbb):
+    rebuilding it, with other data than before.
+    """
+    from ._store import write_file
+
+    record = Path(data_home) / "sources" / f"{name}.txt"
+
+    def tracked_build():
+        try:
+            previous = record.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            previous = None
+        if previous and previous != source_hash:
+            warnings.warn(
+                f"The source of {name} changed since its last build (source hash "
+                f"{previous[:12]} -> {source_hash[:12]}): rebuilding it, with other data "
+                "than before.",
+                DataSourceChangedWarning,
+                stacklevel=4,
+            )
+        result = build()
+        write_file(record, lambda handle: handle.write(source_hash.encode("ascii")))
+        return result
+
+    return tracked_build

