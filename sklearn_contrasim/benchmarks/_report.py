@@ -219,7 +219,8 @@ def format_tables(results, *, notes=None, width=100):
         title = textwrap.fill(
             f"{benchmark} / {dataset}" + (f" ({shared})" if shared else "")
             + ": accuracy, mean ± std over folds and pairs", width, subsequent_indent="  ")
-        table = comparison_table(part, by=varying).to_string(line_width=width)
+        # pandas marks a wrapped block's lines with a trailing " \\" beyond line_width.
+        table = comparison_table(part, by=varying).to_string(line_width=width - 3)
         lines = [title, *table.splitlines(), *notes.get((benchmark, dataset), [])]
         blocks.append("\n".join(line.rstrip() for line in lines))
     return "\n\n".join(blocks)
