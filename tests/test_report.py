@@ -3,7 +3,6 @@
 import json
 import os
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,7 +17,8 @@ def result_rows(benchmarks=("toy",), heldout=("pairs",), negatives=("random",), 
         {"benchmark": benchmark, "dataset": f"{benchmark}-data", "heldout": held,
          "fold": fold, "trained_on": "", "x": "a", "y": "b", "layer": layer,
          "layer_name": f"layer{layer}", "measure": measure, "negatives": mode,
-         "accuracy": 1.0 if measure == "good" else 0.5, "n_decisions": 10, "chance": 0.25,
+         "accuracy": 1.0 if measure == "good" else 0.5, "n_hits": 10 if measure == "good" else 5,
+         "n_decisions": 10, "chance": 0.25,
          "fit_time": 0.0, "score_time": 0.0}
         for benchmark in benchmarks for held in heldout for mode in negatives
         for fold in range(n_folds) for layer in layers for measure in measures

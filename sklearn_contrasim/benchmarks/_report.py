@@ -112,15 +112,18 @@ def write_report(results, output, *, similarities=None, run=None, overwrite=Fals
 
     Examples
     --------
+    A report of a (made-up) benchmark, one row per fold and measure:
+
     >>> import tempfile
     >>> from pathlib import Path
     >>> import pandas as pd
     >>> from sklearn_contrasim.benchmarks import write_report
-    >>> results = pd.DataFrame({
-    ...     "benchmark": "toy", "dataset": "d", "heldout": "pairs", "trained_on": "",
-    ...     "y": "b", "negatives": "random", "layer": 0, "chance": 0.5, "n_decisions": 10,
-    ...     "fold": [0, 1, 0, 1], "x": "a",
-    ...     "measure": ["good", "good", "bad", "bad"], "accuracy": [0.9, 0.7, 0.5, 0.5]})
+    >>> results = pd.DataFrame([
+    ...     dict(benchmark="toy", dataset="d", heldout="pairs", fold=fold, trained_on="",
+    ...          x="a", y="b", layer=0, measure=measure, negatives="random", n_hits=hits,
+    ...          n_decisions=10, accuracy=hits / 10, chance=0.5)
+    ...     for fold, hits_per_measure in enumerate([{"good": 9, "bad": 5}, {"good": 7, "bad": 5}])
+    ...     for measure, hits in hits_per_measure.items()])
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     tables = write_report(results, folder)
     ...     written = sorted(path.name for path in Path(folder).iterdir())
@@ -196,11 +199,12 @@ def format_tables(results, *, notes=None, width=100):
     --------
     >>> import pandas as pd
     >>> from sklearn_contrasim.benchmarks._report import format_tables
-    >>> results = pd.DataFrame({
-    ...     "benchmark": "toy", "dataset": "d", "heldout": "pairs", "trained_on": "",
-    ...     "y": "b", "negatives": ["random", "hard"] * 2, "layer": 0, "chance": 0.5,
-    ...     "n_decisions": 10, "fold": 0, "x": "a",
-    ...     "measure": ["good", "good", "bad", "bad"], "accuracy": [0.9, 0.7, 0.5, 0.5]})
+    >>> results = pd.DataFrame([
+    ...     dict(benchmark="toy", dataset="d", heldout="pairs", fold=0, trained_on="",
+    ...          x="a", y="b", layer=0, measure=measure, negatives=negatives, n_hits=hits,
+    ...          n_decisions=10, accuracy=hits / 10, chance=0.5)
+    ...     for measure, hits_per_negatives in [("good", (9, 7)), ("bad", (5, 5))]
+    ...     for negatives, hits in zip(["random", "hard"], hits_per_negatives)])
     >>> print(format_tables(results, notes={("toy", "d"): ["n/a: ugly"]}))
     toy / d (held out: pairs): accuracy, mean ± std over folds and pairs
                     random           hard mean rank
