@@ -227,3 +227,21 @@ def test_parser_defaults():
         "quick", "contrasim-results", -1, 0)
     assert args.benchmarks == ["layer_prediction", "multilingual", "image_caption"]
     assert not args.overwrite and not args.quiet
+
+
+def test_missing_data_package_is_one_line(monkeypatch, tmp_path, capsys):
+    from types import MappingProxyType
+
+    from sklearn_contrasim.benchmarks import _suite
+    from sklearn_contrasim.datasets import MissingDataSourceError
+
+    def load(**params):
+        raise MissingDataSourceError("/usr/share/x is missing: it ships in the Debian package "
+                                     "'x';\nrun `apt-get install x`.")
+
+    monkeypatch.setattr(_suite, "BENCHMARKS", MappingProxyType(
+        {name: (load, runner) for name, (_, runner) in _suite.BENCHMARKS.items()}))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--output", str(tmp_path), "--quiet"])
+    assert exit_info.value.code == ("contrasim-bench: /usr/share/x is missing: it ships in the "
+                                    "Debian package 'x'; run `apt-get install x`.")

@@ -122,32 +122,12 @@ def main(argv=None):
     except (ValueError, OSError) as error:
         parser.error(str(error))
     start = time.perf_counter()
-    outputs, notes, skipped, caught_warnings = [], {}, {}, {}
     with _environment(HF_HUB_OFFLINE="1"):  # the models are local: never ask the Hub
-        for benchmark, dataset, settings in runs:
-            with _recorded_warnings() as caught:
-                try:
-                    outputs.append(run_one(
-                        benchmark, dataset, settings, measures, n_jobs=args.n_jobs,
-                        data_home=args.data_home, random_state=args.random_state,
-                        verbose=not args.quiet,
-                    ))
-                except MissingDataSourceError as error:
-                    sys.exit(f"{parser.prog}: {' '.join(str(error).split())}")
-            reasons, others = _sort_warnings(caught)
-            if reasons:
-                skipped.setdefault(benchmark, {})[dataset] = reasons
-                notes[benchmark, dataset] = [_skip_summary(reasons)]
-            if others:
-                caught_warnings.setdefault(benchmark, {})[dataset] = [
-                    {"category": category, "message": message, "count": count}
-                    for (category, message), count in others.items()
-                ]
-                if not args.quiet:
-                    for (category, message), count in others.items():
-                        times = f" (×{count})" if count > 1 else ""
-                        print(_fill(f"warning: {category}: {message}{times}"), file=sys.stderr)
-    suite = combine_runs(outputs)
+        try:
+            steps = [_run_step(run, measures, args) for run in runs]
+        except MissingDataSourceError as error:  # a data package to install: say which
+            sys.exit(f"{parser.prog}: {' '.join(str(error).split())}")
+    suite = combine_runs(steps)
     seconds = {**suite.seconds, "total": time.perf_counter() - start}
     run = {
         "argv": sys.argv[1:] if argv is None else list(argv),
@@ -155,9 +135,11 @@ def main(argv=None):
         "seconds": seconds,
         "versions": _versions(),
         "datasets": suite.datasets,
-        "skipped": skipped,
-        "warnings": caught_warnings,
+        "skipped": _per_data_set(steps, "skipped"),
+        "warnings": _per_data_set(steps, "warnings"),
     }
+    notes = {(step.benchmark, step.dataset): [_skip_summary(step.skipped)]
+             for step in steps if step.skipped}
     write_report(suite.results, args.output, similarities=suite.similarities, run=run)
     if not args.quiet:
         print(f"contrasim-bench --preset {args.preset}\n")
@@ -166,6 +148,38 @@ def main(argv=None):
         print(f"\nDone in {seconds['total']:.0f} s (timings in run.json). Wrote results.csv, "
               f"tables.md, run.json and plots into\n{args.output}")
     return 0
+
+
+def _run_step(run, measures, args):
+    """Run one data set of one benchmark (see :func:`run_one`) and sort its warnings.
+
+    The Bunch :func:`run_one` returns gets ``skipped`` (measure -> reason) and
+    ``warnings`` (the other warnings, each once with its count), which are printed
+    unless ``--quiet``.
+    """
+    benchmark, dataset, settings = run
+    with _recorded_warnings() as caught:
+        step = run_one(benchmark, dataset, settings, measures, n_jobs=args.n_jobs,
+                       data_home=args.data_home, random_state=args.random_state,
+                       verbose=not args.quiet)
+    step.skipped, others = _sort_warnings(caught)
+    step.warnings = [{"category": category, "message": message, "count": count}
+                     for (category, message), count in others.items()]
+    if not args.quiet:
+        for warning in step.warnings:
+            times = f" (×{warning['count']})" if warning["count"] > 1 else ""
+            print(_fill(f"warning: {warning['category']}: {warning['message']}{times}"),
+                  file=sys.stderr)
+    return step
+
+
+def _per_data_set(steps, key):
+    """benchmark -> data set -> ``step[key]``, for the steps where it is not empty."""
+    table = {}
+    for step in steps:
+        if step[key]:
+            table.setdefault(step.benchmark, {})[step.dataset] = step[key]
+    return table
 
 
 @contextmanager
