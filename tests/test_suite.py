@@ -58,9 +58,11 @@ def test_selection_is_checked_before_any_work(no_work, selection, message):
         run_benchmarks(**selection)
 
 
-def test_preset_of_the_wrong_type_is_a_clear_error(no_work):
-    with pytest.raises(TypeError, match="preset must be the name of a preset or a mapping"):
-        run_benchmarks(3)
+@pytest.mark.parametrize("preset", [3, {"multilingual": {"datasets": {"e5": {}}}}])
+def test_preset_of_the_wrong_type_is_a_clear_error(no_work, preset):
+    with pytest.raises(TypeError, match="preset must be the name of a preset or a mapping of "
+                                        "benchmark -> BenchmarkSettings, got"):
+        run_benchmarks(preset)
 
 
 def test_loaders_without_n_jobs_get_the_suite_signature():

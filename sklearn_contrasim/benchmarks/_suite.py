@@ -15,7 +15,7 @@ from ..datasets import load_image_caption, load_layer_prediction, load_multiling
 from ._image_caption import image_caption
 from ._layer_prediction import layer_prediction
 from ._multilingual import multilingual
-from ._presets import PRESETS, default_measures
+from ._presets import PRESETS, BenchmarkSettings, default_measures
 
 
 def _built_in_one_process(loader):
@@ -61,17 +61,21 @@ def check_selection(preset="quick", benchmarks=None, datasets=None, measures=Non
     ------
     ValueError
         On an unknown preset, benchmark, data set or measure (a one-line message).
+    TypeError
+        When ``preset`` is neither a name nor a mapping of benchmark to settings.
     """
     if isinstance(preset, str):
         if preset not in PRESETS:
             raise ValueError(f"Unknown preset {preset!r}; choose among {list(PRESETS)}.")
         settings = PRESETS[preset]
-    elif isinstance(preset, Mapping):
+    elif isinstance(preset, Mapping) and all(
+        isinstance(value, BenchmarkSettings) for value in preset.values()
+    ):
         settings = preset
     else:
         raise TypeError(
             "preset must be the name of a preset or a mapping of benchmark -> "
-            f"BenchmarkSettings, got {type(preset).__name__}."
+            f"BenchmarkSettings, got {preset!r}."
         )
     available = [name for name in settings if name in BENCHMARKS]
     benchmarks = available if benchmarks is None else list(dict.fromkeys(benchmarks))
