@@ -245,3 +245,13 @@ def test_missing_data_package_is_one_line(monkeypatch, tmp_path, capsys):
         main(["--output", str(tmp_path), "--quiet"])
     assert exit_info.value.code == ("contrasim-bench: /usr/share/x is missing: it ships in the "
                                     "Debian package 'x'; run `apt-get install x`.")
+
+
+def test_every_measure_skipped_is_said_without_a_traceback(fake_suite, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--output", str(tmp_path), "--benchmarks", "image_caption", "--measures",
+              "DotProduct", "--quiet"])
+    assert exit_info.value.code == ("contrasim-bench: no results to report: every chosen "
+                                    "measure was skipped")
+    assert capsys.readouterr().err.startswith(
+        "image_caption / toy-captions: no results\nDotProduct: n/a (compares row k of X")

@@ -95,8 +95,10 @@ def test_format_tables_one_table_per_benchmark_and_data_set():
     results = pd.concat([result_rows(benchmarks=("first",), heldout=("examples", "seeds"),
                                      negatives=("layers",)),
                          result_rows(benchmarks=("second",), negatives=("random", "hard"))])
-    text = format_tables(results, notes={("second", "second-data"): ["bad: n/a somewhere"]})
-    first, second = text.split("\n\n")
+    text = format_tables(results, notes={("second", "second-data"): ["bad: n/a somewhere"],
+                                         ("third", "empty"): ["every measure: n/a"]})
+    first, second, third = text.split("\n\n")
+    assert third == "third / empty: no results\nevery measure: n/a"
     assert first.splitlines()[0] == ("first / first-data (negatives: layers): accuracy, mean ± "
                                      "std over folds and pairs")
     assert first.splitlines()[1].split() == ["examples", "seeds", "mean", "rank"]

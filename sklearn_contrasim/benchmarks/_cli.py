@@ -140,6 +140,9 @@ def main(argv=None):
     }
     notes = {(step.benchmark, step.dataset): [_skip_summary(step.skipped)]
              for step in steps if step.skipped}
+    if suite.results.empty:  # every chosen measure was skipped: nothing to report
+        print(format_tables(suite.results, notes=notes, width=WIDTH), file=sys.stderr)
+        sys.exit(f"{parser.prog}: no results to report: every chosen measure was skipped")
     write_report(suite.results, args.output, similarities=suite.similarities, run=run)
     if not args.quiet:
         print(f"contrasim-bench --preset {args.preset}\n")

@@ -187,7 +187,8 @@ def format_tables(results, *, notes=None, width=100):
     results : pandas.DataFrame
         The runners' result rows.
     notes : mapping of (str, str) to list of str, default=None
-        Lines printed under the table of a (benchmark, data set).
+        Lines printed under the table of a (benchmark, data set), or after the tables
+        under its name when it has no results.
     width : int, default=100
         The width of the terminal.
 
@@ -227,4 +228,8 @@ def format_tables(results, *, notes=None, width=100):
         table = comparison_table(part, by=varying).to_string(line_width=width - 3)
         lines = [title, *table.splitlines(), *notes.get((benchmark, dataset), [])]
         blocks.append("\n".join(line.rstrip() for line in lines))
+    tabled = set(results.groupby(["benchmark", "dataset"]).groups)
+    blocks += ["\n".join([f"{benchmark} / {dataset}: no results", *lines])
+               for (benchmark, dataset), lines in notes.items()
+               if (benchmark, dataset) not in tabled]
     return "\n\n".join(blocks)
