@@ -121,8 +121,9 @@ def run_one(benchmark, dataset, settings, measures, *, n_jobs=-1, data_home=None
     Returns
     -------
     run : Bunch
-        ``results``, ``similarities`` (None unless the runner returns them), ``seconds``
-        (``"load"`` and ``"run"``) and ``provenance`` (see :func:`run_benchmarks`).
+        ``benchmark``, ``dataset``, ``results``, ``similarities`` (None unless the runner
+        returns them), ``seconds`` (``"load"`` and ``"run"``) and ``provenance`` (see
+        :func:`run_benchmarks`).
     """
     loader, runner = BENCHMARKS[benchmark]
     loader_params = settings.datasets[dataset]
