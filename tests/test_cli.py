@@ -255,3 +255,23 @@ def test_every_measure_skipped_is_said_without_a_traceback(fake_suite, tmp_path,
                                     "measure was skipped")
     assert capsys.readouterr().err.startswith(
         "image_caption / toy-captions: no results\nDotProduct: n/a (compares row k of X")
+
+
+def test_skip_warnings_of_either_runner_format_make_one_summary():
+    import warnings
+
+    from sklearn_contrasim.benchmarks._cli import _recorded_warnings, _skip_summary, _sort_warnings
+
+    with _recorded_warnings() as caught:
+        for fold in (0, 1):
+            warnings.warn(f"image-caption: measure 'DotProduct' (fold={fold}, x='a') skipped: "
+                          "DotProduct compares row k of X with row k of y; got 5 and 6.")
+        warnings.warn("image-caption: NormSimilarity skipped: NormSimilarity compares row k.")
+        warnings.warn("A score from 8 decisions is not a measurement")
+        warnings.warn("A score from 8 decisions is not a measurement")
+    reasons, others = _sort_warnings(caught)
+    assert reasons == {"DotProduct": "DotProduct compares row k of X with row k of y; got 5 and 6.",
+                       "NormSimilarity": "NormSimilarity compares row k."}
+    assert others == {("UserWarning", "A score from 8 decisions is not a measurement"): 2}
+    assert _skip_summary(reasons) == ("DotProduct, NormSimilarity: n/a (compares row k of X with "
+                                      "row k of y; got 5 and 6.)")

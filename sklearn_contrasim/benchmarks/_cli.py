@@ -27,8 +27,11 @@ RECORDED_PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "skorch", "trans
 
 # joblib's warning when it replaces a worker process: about joblib, not about the results.
 _WORKER_STOPPED = "A worker stopped while some jobs were given to the executor"
-# The warning of a runner that skips a measure which cannot compare its inputs.
-_SKIPPED = re.compile(r"(?P<measure>\w+) skipped: (?P<reason>.+)", re.DOTALL)
+# The warning of a runner that skips a measure which cannot compare its inputs:
+# "<runner>: measure '<name>' (<task>) skipped: <reason>" or "<runner>: <name> skipped: ...".
+_SKIPPED = re.compile(
+    r"(?:measure '(?P<named>[^']+)'.*?|(?P<measure>\w+)) skipped: (?P<reason>.+)", re.DOTALL
+)
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -224,7 +227,8 @@ def _sort_warnings(caught):
         message = str(record.message)
         skip = _SKIPPED.search(message)
         if skip:
-            reasons.setdefault(skip["measure"], " ".join(skip["reason"].split()))
+            measure = skip["named"] or skip["measure"]
+            reasons.setdefault(measure, " ".join(skip["reason"].split()))
         else:
             others[record.category.__name__, message] += 1
     return reasons, others
