@@ -2,26 +2,33 @@
 
 Runners: :func:`layer_prediction`, :func:`multilingual`, :func:`image_caption`; each
 returns a :class:`pandas.DataFrame` with the columns :data:`RESULT_COLUMNS`. Tables:
-:func:`summarize`, :func:`comparison_table`, :func:`to_markdown`. The command-line tool
-``contrasim-bench`` runs them on the real data sets with a preset.
+:func:`summarize`, :func:`comparison_table`, :func:`to_markdown`. A whole run:
+:func:`run_benchmarks` loads the data sets of a preset (:data:`PRESETS`) and runs their
+benchmarks, :func:`write_report` writes the results, tables and figures into a folder; the
+command-line tool ``contrasim-bench`` does both.
 """
 
 from ._image_caption import image_caption
 from ._layer_prediction import SIMILARITY_COLUMNS, layer_prediction
 from ._multilingual import multilingual
-from ._presets import PRESETS, default_measures
+from ._presets import PRESETS, BenchmarkSettings, default_measures
 from ._protocol import RESULT_COLUMNS
+from ._report import write_report
 from ._results import comparison_table, summarize, to_markdown
+from ._suite import run_benchmarks
 
 __all__ = [
     "PRESETS",
     "RESULT_COLUMNS",
     "SIMILARITY_COLUMNS",
+    "BenchmarkSettings",
     "comparison_table",
     "default_measures",
     "image_caption",
     "layer_prediction",
     "multilingual",
+    "run_benchmarks",
     "summarize",
     "to_markdown",
+    "write_report",
 ]

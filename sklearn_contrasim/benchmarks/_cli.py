@@ -1,34 +1,73 @@
-"""``contrasim-bench``: run the three benchmarks on the real data sets and write a report."""
+"""``contrasim-bench``: run the benchmarks on the real data sets and write a report."""
 
 import argparse
-import inspect
-import json
 import os
+import platform
+import re
 import sys
+import textwrap
 import time
 import warnings
-from pathlib import Path
+from collections import Counter
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
 
-import pandas as pd
-
+from .. import __version__
+from ..datasets import MissingDataSourceError
 from ..measures import DegenerateSimilarityWarning
-from ._image_caption import image_caption
-from ._layer_prediction import layer_prediction
-from ._multilingual import multilingual
 from ._presets import PRESETS, default_measures
-from ._results import comparison_table, summarize, to_markdown
+from ._report import format_tables, prepare_output, write_report
+from ._suite import BENCHMARKS, check_selection, combine_runs, run_one
 
-#: Benchmark -> (loader name in sklearn_contrasim.datasets, runner).
-BENCHMARKS = {
-    "layer_prediction": ("load_layer_prediction", layer_prediction),
-    "multilingual": ("load_multilingual", multilingual),
-    "image_caption": ("load_image_caption", image_caption),
-}
+#: The width of the terminal the printed lines fit in.
+WIDTH = 100
+
+#: The packages whose versions ``run.json`` records, with Python's and this package's.
+RECORDED_PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "skorch", "transformers")
+
+# joblib's warning when it replaces a worker process: about joblib, not about the results.
+_WORKER_STOPPED = "A worker stopped while some jobs were given to the executor"
+# The warning of a runner that skips a measure which cannot compare its inputs:
+# "<runner>: measure '<name>' (<task>) skipped: <reason>" or "<runner>: <name> skipped: ...".
+_SKIPPED = re.compile(
+    r"(?:measure '(?P<named>[^']+)'.*?|(?P<measure>\w+)) skipped: (?P<reason>.+)", re.DOTALL
+)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on standard error, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
+def _n_jobs(text):
+    """``--n-jobs``: a number of processes, or -1 for one per core."""
+    try:
+        n_jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if n_jobs == 0 or n_jobs < -1:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of processes (1 or more) or -1 for every core, got {n_jobs}"
+        )
+    return n_jobs
+
+
+def _seed(text):
+    """``--random-state``: an integer in [0, 2**32 - 1]."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= seed < 2**32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**32 - 1, got {seed}")
+    return seed
 
 
 def build_parser():
     """Return the argument parser of ``contrasim-bench``."""
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="contrasim-bench",
         description=(
             "Run the ContraSim paper's three benchmarks (layer prediction, multilingual, "
@@ -36,7 +75,9 @@ def build_parser():
             "tables and write results.csv, tables and PNG plots to the output folder."
         ),
     )
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="quick",
+    parser.add_argument("--version", action="version",
+                        version=f"contrasim-bench {__version__}")
+    parser.add_argument("--preset", choices=list(PRESETS), default="quick",
                         help="data and training sizes (default: quick)")
     parser.add_argument("--benchmarks", nargs="+", choices=list(BENCHMARKS),
                         default=list(BENCHMARKS), help="benchmarks to run (default: all)")
@@ -44,194 +85,174 @@ def build_parser():
                         help="data sets of the preset to run (default: all of the chosen "
                              "benchmarks'): " + ", ".join(sorted(
                                  {name for preset in PRESETS.values()
-                                  for benchmark in preset.values()
-                                  for name in benchmark["datasets"]})))
+                                  for settings in preset.values()
+                                  for name in settings.datasets})))
     parser.add_argument("--measures", nargs="+", default=None, metavar="NAME",
                         help="measures to compare (default: every measure): "
                              + ", ".join(default_measures()))
     parser.add_argument("--output", default="contrasim-results",
                         help="folder for results.csv, tables and plots (default: %(default)s)")
-    parser.add_argument("--n-jobs", type=int, default=-1,
-                        help="parallel fits and seed trainings (joblib processes, one thread "
-                             "each; -1 = every core, the default)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the report of an earlier run in the output folder "
+                             "(its files only); without it such a folder is refused")
+    parser.add_argument("--n-jobs", type=_n_jobs, default=-1,
+                        help="parallel fits and seed trainings (joblib processes; -1 = one "
+                             "per core, the default)")
     parser.add_argument("--data-home", default=None,
                         help="cache folder of the data sets (default: $SKLEARN_CONTRASIM_DATA "
                              "or ~/.cache/sklearn_contrasim)")
-    parser.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--random-state", type=_seed, default=0, help="seed (default: 0)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print the final tables only (no progress, no warnings)")
     return parser
 
 
-def run_benchmarks(*, preset="quick", benchmarks=tuple(BENCHMARKS), datasets=None,
-                   measures=None, n_jobs=-1, data_home=None, random_state=0, verbose=True):
-    """Build (or load) each benchmark's data sets and run its runner with a preset.
-
-    Parameters
-    ----------
-    preset : {"quick", "full"}, default="quick"
-        Sizes of the data sets, the learned measures' training and the protocols; see
-        :data:`~sklearn_contrasim.benchmarks.PRESETS`.
-    benchmarks : sequence of str, default=all three
-        Any of ``"layer_prediction"``, ``"multilingual"``, ``"image_caption"``.
-    datasets : sequence of str, default=None
-        Names of the preset's data sets to run (for example ``"mlp-fashion-mnist"``);
-        every data set of the chosen benchmarks when None.
-    measures : sequence of str, default=None
-        Names of default measures to compare; all of them when None.
-    n_jobs : int, default=-1
-        Parallel fits (joblib; each worker process uses one thread per core it gets), and
-        seeds trained in parallel when a layer-prediction data set is built.
-    data_home : str, default=None
-        Cache folder of the data sets.
-    random_state : int, default=0
-        Seed of the splits, protocols and learned measures.
-    verbose : bool, default=True
-        Show progress.
-
-    Returns
-    -------
-    results : pandas.DataFrame
-        Every runner's rows.
-    similarities : pandas.DataFrame or None
-        The layer-prediction similarity grids, when layer prediction ran.
-    timings : dict of str to float
-        Seconds spent loading or building each data set and running each benchmark.
-    """
-    from .. import datasets as loaders
-
-    settings = PRESETS[preset]
-    available = list(default_measures())
-    names = available if measures is None else list(measures)
-    unknown = [name for name in names if name not in available]
-    if unknown:
-        raise ValueError(f"Unknown measures {unknown}; choose among {available}.")
-    runs = [(benchmark, dataset) for benchmark in benchmarks
-            for dataset in settings[benchmark]["datasets"]]
-    if datasets is not None:
-        unknown = sorted(set(datasets) - {dataset for _, dataset in runs})
-        if unknown:
-            raise ValueError(
-                f"Unknown data sets {unknown} for the {preset!r} preset's benchmarks "
-                f"{list(benchmarks)}; choose among {[dataset for _, dataset in runs]}."
-            )
-        runs = [(benchmark, dataset) for benchmark, dataset in runs if dataset in datasets]
-    results, similarities, timings = [], [], {}
-    for benchmark in dict.fromkeys(benchmark for benchmark, _ in runs):
-        loader_name, runner = BENCHMARKS[benchmark]
-        every_measure = default_measures(learned_params=settings[benchmark]["learned_params"],
-                                         random_state=random_state)
-        chosen = {name: every_measure[name] for name in names}
-        for dataset in [dataset for run, dataset in runs if run == benchmark]:
-            loader_params = settings[benchmark]["datasets"][dataset]
-            if verbose:
-                print(f"[{benchmark}] loading {dataset} ...", file=sys.stderr, flush=True)
-            start = time.perf_counter()
-            loader = getattr(loaders, loader_name)
-            if "n_jobs" in inspect.signature(loader).parameters:  # seeds trained in parallel
-                loader_params = {"n_jobs": n_jobs, **loader_params}
-            data = loader(data_home=data_home, verbose=verbose, **loader_params)
-            timings[f"load {benchmark} {dataset}"] = time.perf_counter() - start
-            start = time.perf_counter()
-            output = runner(data, chosen, dataset=dataset, n_jobs=n_jobs,
-                            random_state=random_state, verbose=verbose,
-                            **settings[benchmark]["runner"])
-            timings[f"run {benchmark} {dataset}"] = time.perf_counter() - start
-            if isinstance(output, tuple):  # layer prediction with its similarity grids
-                output, grid = output
-                similarities.append(grid)
-            results.append(output)
-    results = pd.concat(results, ignore_index=True)
-    similarities = pd.concat(similarities, ignore_index=True) if similarities else None
-    return results, similarities, timings
-
-
-def write_report(results, similarities, output):
-    """Write the results, summary, comparison tables and PNG plots into a folder.
-
-    Files: ``results.csv``, ``similarities.csv`` (when given), ``summary.csv``,
-    ``tables.md`` (mean ± std and 95 % confidence-interval tables),
-    ``accuracy_by_measure.png``, ``accuracy_per_layer_<benchmark>_<data set>_<held out>_
-    <negatives>.png`` and ``similarity_heatmaps_<data set>.png``. Figures are drawn
-    without pyplot, so no display is needed.
-
-    Parameters
-    ----------
-    results : pandas.DataFrame
-        The runners' result rows.
-    similarities : pandas.DataFrame or None
-        The layer-prediction similarity grids.
-    output : str or path-like
-        The folder (created when missing).
-
-    Returns
-    -------
-    tables : dict of str to pandas.DataFrame
-        ``"std"`` (mean ± std) and ``"ci"`` (95 % confidence interval) tables.
-    """
-    from ..plotting import plot_accuracy_per_layer, plot_measure_bars, plot_similarity_heatmaps
-
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    results.to_csv(output / "results.csv", index=False)
-    if similarities is not None:
-        similarities.to_csv(output / "similarities.csv", index=False)
-    tables = {interval: comparison_table(results, interval=interval) for interval in ("std", "ci")}
-    summary = summarize(results)
-    summary.to_csv(output / "summary.csv", index=False)
-    with open(output / "tables.md", "w") as handle:
-        handle.write("## Accuracy, mean ± std over folds and pairs\n\n")
-        handle.write(to_markdown(tables["std"]) + "\n\n")
-        handle.write("## Accuracy, mean and 95 % confidence interval\n\n")
-        handle.write(to_markdown(tables["ci"]) + "\n")
-
-    ax = plot_measure_bars(summary, title="Accuracy per benchmark")
-    ax.figure.savefig(output / "accuracy_by_measure.png", dpi=120)
-    # Image-caption compares each model's final layer only: no curve over layers.
-    layered = results[results.benchmark != "image_caption"]
-    by_layer = (
-        summarize(layered, by=("benchmark", "dataset", "heldout", "negatives", "layer"))
-        if len(layered) else layered
-    )
-    for key, part in by_layer.groupby(["benchmark", "dataset", "heldout", "negatives"]):
-        if part.layer.nunique() > 1:
-            name = "_".join(map(str, key))
-            ax = plot_accuracy_per_layer(part, title=" / ".join(map(str, key)))
-            ax.figure.savefig(output / f"accuracy_per_layer_{name}.png", dpi=120)
-    if similarities is not None:
-        heldout = similarities.heldout.iloc[0]
-        examples = similarities[similarities.heldout == heldout]
-        for dataset, part in examples.groupby("dataset"):
-            figure = plot_similarity_heatmaps(
-                part, title=f"{dataset}: layer × layer similarity (mean over test pairs, "
-                            f"held out: {heldout})")
-            figure.savefig(output / f"similarity_heatmaps_{dataset}.png", dpi=100)
-    return tables
-
-
 def main(argv=None):
-    """Entry point of ``contrasim-bench``."""
-    args = build_parser().parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    """Entry point of ``contrasim-bench``.
+
+    Every choice and the output folder are checked before any work: a user error is one
+    line on standard error and exit status 2.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        runs, measures = check_selection(args.preset, args.benchmarks, args.datasets,
+                                         args.measures)
+        prepare_output(args.output, overwrite=args.overwrite)
+    except FileExistsError:
+        parser.error(f"the output folder {args.output} already holds the results of a run; "
+                     "pass --overwrite to replace them, or choose another --output")
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
     start = time.perf_counter()
-    with warnings.catch_warnings():
+    with _environment(HF_HUB_OFFLINE="1"):  # the models are local: never ask the Hub
+        try:
+            steps = [_run_step(run, measures, args) for run in runs]
+        except MissingDataSourceError as error:  # a data package to install: say which
+            sys.exit(f"{parser.prog}: {' '.join(str(error).split())}")
+    suite = combine_runs(steps)
+    seconds = {**suite.seconds, "total": time.perf_counter() - start}
+    run = {
+        "argv": sys.argv[1:] if argv is None else list(argv),
+        "preset": args.preset,
+        "seconds": seconds,
+        "versions": _versions(),
+        "datasets": suite.datasets,
+        "skipped": _per_data_set(steps, "skipped"),
+        "warnings": _per_data_set(steps, "warnings"),
+    }
+    notes = {(step.benchmark, step.dataset): [_skip_summary(step.skipped)]
+             for step in steps if step.skipped}
+    if suite.results.empty:  # every chosen measure was skipped: nothing to report
+        print(format_tables(suite.results, notes=notes, width=WIDTH), file=sys.stderr)
+        sys.exit(f"{parser.prog}: no results to report: every chosen measure was skipped")
+    write_report(suite.results, args.output, similarities=suite.similarities, run=run)
+    if not args.quiet:
+        print(f"contrasim-bench --preset {args.preset}\n")
+    print(format_tables(suite.results, notes=notes, width=WIDTH))
+    if not args.quiet:
+        print(f"\nDone in {seconds['total']:.0f} s (timings in run.json). Wrote results.csv, "
+              f"tables.md, run.json and plots into\n{args.output}")
+    return 0
+
+
+def _run_step(run, measures, args):
+    """Run one data set of one benchmark (see :func:`run_one`) and sort its warnings.
+
+    The Bunch :func:`run_one` returns gets ``skipped`` (measure -> reason) and
+    ``warnings`` (the other warnings, each once with its count), which are printed
+    unless ``--quiet``.
+    """
+    benchmark, dataset, settings = run
+    with _recorded_warnings() as caught:
+        step = run_one(benchmark, dataset, settings, measures, n_jobs=args.n_jobs,
+                       data_home=args.data_home, random_state=args.random_state,
+                       verbose=not args.quiet)
+    step.skipped, others = _sort_warnings(caught)
+    step.warnings = [{"category": category, "message": message, "count": count}
+                     for (category, message), count in others.items()]
+    if not args.quiet:
+        for warning in step.warnings:
+            times = f" (×{warning['count']})" if warning["count"] > 1 else ""
+            print(_fill(f"warning: {warning['category']}: {warning['message']}{times}"),
+                  file=sys.stderr)
+    return step
+
+
+def _per_data_set(steps, key):
+    """benchmark -> data set -> ``step[key]``, for the steps where it is not empty."""
+    table = {}
+    for step in steps:
+        if step[key]:
+            table.setdefault(step.benchmark, {})[step.dataset] = step[key]
+    return table
+
+
+@contextmanager
+def _environment(**variables):
+    """Set the environment variables that are not set already for a block, then unset them."""
+    added = [name for name in variables if name not in os.environ]
+    os.environ.update({name: variables[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+@contextmanager
+def _recorded_warnings():
+    """Record every warning of a block, except those that say nothing about the results."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         # Degenerate chunks (CCA with more features than rows) warn on every decision;
         # their misses are in the tables.
-        warnings.simplefilter("ignore", DegenerateSimilarityWarning)
-        results, similarities, timings = run_benchmarks(
-            preset=args.preset, benchmarks=args.benchmarks, datasets=args.datasets,
-            measures=args.measures,
-            n_jobs=args.n_jobs, data_home=args.data_home, random_state=args.random_state,
-            verbose=not args.quiet,
-        )
-        tables = write_report(results, similarities, args.output)
-    timings["total"] = time.perf_counter() - start
-    pd.set_option("display.width", 200)
-    pd.set_option("display.max_columns", 20)
-    print(f"\ncontrasim-bench --preset {args.preset}: accuracy, mean ± std over folds and pairs\n")
-    print(tables["std"].to_string())
-    print("\nSeconds: " + ", ".join(f"{key} {value:.0f}" for key, value in timings.items()))
-    with open(Path(args.output) / "run.json", "w") as handle:
-        json.dump({"argv": sys.argv[1:] if argv is None else list(argv), "preset": args.preset,
-                   "seconds": timings}, handle, indent=2)
-    print(f"Wrote results.csv, tables.md and plots to {args.output}/")
-    return 0
+        warnings.filterwarnings("ignore", category=DegenerateSimilarityWarning)
+        warnings.filterwarnings("ignore", message=_WORKER_STOPPED, category=UserWarning)
+        yield caught
+
+
+def _sort_warnings(caught):
+    """Split recorded warnings into the skipped measures' reasons and the other warnings.
+
+    Returns
+    -------
+    reasons : dict of str to str
+        Skipped measure -> the reason of its first skipped task.
+    others : Counter of (str, str)
+        (category name, message) -> number of times it was raised.
+    """
+    reasons, others = {}, Counter()
+    for record in caught:
+        message = str(record.message)
+        skip = _SKIPPED.search(message)
+        if skip:
+            measure = skip["named"] or skip["measure"]
+            reasons.setdefault(measure, " ".join(skip["reason"].split()))
+        else:
+            others[record.category.__name__, message] += 1
+    return reasons, others
+
+
+def _skip_summary(reasons):
+    """A note naming the skipped measures and why (the first one's reason), in one
+    paragraph of at most :data:`WIDTH` columns."""
+    measure, reason = next(iter(reasons.items()))
+    reason = reason.removeprefix(f"{measure} ")  # "DotProduct compares ..."
+    return _fill(f"{', '.join(reasons)}: n/a ({reason})")
+
+
+def _fill(text):
+    """``text`` wrapped to :data:`WIDTH` columns, continuation lines indented."""
+    return textwrap.fill(text, WIDTH, subsequent_indent="  ", break_on_hyphens=False)
+
+
+def _versions():
+    """The versions of Python, of :data:`RECORDED_PACKAGES` and of this package."""
+    versions = {"python": platform.python_version(), "sklearn_contrasim": __version__}
+    for package in RECORDED_PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    return versions

@@ -1,5 +1,9 @@
 """The measures compared by default, and the quick and full benchmark presets."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
 LEARNED_MEASURES = ("ContraSim", "DeepDot", "DeepCKA")
 
 
@@ -58,9 +62,53 @@ def default_measures(*, learned_params=None, random_state=0):
     }
 
 
-#: The ``contrasim-bench`` presets. For each benchmark: the data sets (name -> loader
-#: parameters), the runner's parameters and the training of the learned measures
-#: (``learned_params``, passed to :func:`default_measures`).
+def _read_only(value):
+    """``value`` with every mapping made a read-only view and every list a tuple."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({key: _read_only(item) for key, item in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_read_only(item) for item in value)
+    return value
+
+
+@dataclass(frozen=True)
+class BenchmarkSettings:
+    """One benchmark's part of a preset: its data sets, its runner's and its measures' settings.
+
+    Every mapping is stored as a read-only view (and every list as a tuple), so a preset
+    cannot be changed by the runs that read it.
+
+    Parameters
+    ----------
+    datasets : mapping of str to mapping
+        Data set name -> the parameters of the benchmark's loader (for example
+        :func:`~sklearn_contrasim.datasets.load_multilingual`).
+    learned_params : mapping, default={}
+        Parameters set on every learned measure (see :func:`default_measures`).
+    runner_params : mapping, default={}
+        Keyword arguments of the benchmark's runner (for example
+        :func:`~sklearn_contrasim.benchmarks.multilingual`).
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.benchmarks import PRESETS
+    >>> settings = PRESETS["quick"]["multilingual"]
+    >>> list(settings.datasets), settings.runner_params["layers"]
+    (['e5-catalogs'], (0, 6, 12))
+    """
+
+    datasets: Mapping
+    learned_params: Mapping = field(default_factory=dict)
+    runner_params: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name in ("datasets", "learned_params", "runner_params"):
+            object.__setattr__(self, name, _read_only(getattr(self, name)))
+
+
+#: The ``contrasim-bench`` presets (read-only): preset name -> benchmark name ->
+#: :class:`BenchmarkSettings` (the data sets with their loader parameters, the training of
+#: the learned measures and the runner's parameters).
 #:
 #: quick (minutes on 2 cores): the loaders' quick sets; layer prediction on the MLP seeds
 #: with 10 epochs of set-level training (batches of 1,024 rows of every layer of every
@@ -70,46 +118,47 @@ def default_measures(*, learned_params=None, random_state=0):
 #: 4 shuffles (88 decisions per pair and negatives).
 #: full: the loaders' full sets (as close to the paper's sizes as the installed data
 #: allows), every layer, every English training pair, two data sets per benchmark.
-QUICK_EXAMPLE_TRAINING = {"batch_size": 128, "max_epochs": 30, "lr": 1e-3}
-PRESETS = {
-    "quick": {
-        "layer_prediction": {
-            "datasets": {"mlp-fashion-mnist": {"model": "mlp", "preset": "quick"}},
-            "learned_params": {"batch_size": 1024, "max_epochs": 10, "lr": 1e-3},
-            "runner": {"return_similarities": True},
-        },
-        "multilingual": {
-            "datasets": {"e5-catalogs": {"preset": "quick"}},
-            "learned_params": QUICK_EXAMPLE_TRAINING,
-            "runner": {"layers": [0, 6, 12], "train_pairs": [("en", "de")], "chunk_size": 8},
-        },
-        "image_caption": {
-            "datasets": {"openclipart": {"source": "openclipart", "preset": "quick"}},
-            "learned_params": QUICK_EXAMPLE_TRAINING,
-            "runner": {"chunk_size": 8, "n_repeats": 4},
-        },
-    },
-    "full": {
-        "layer_prediction": {
-            "datasets": {
+_QUICK_RETRIEVAL_TRAINING = {"batch_size": 128, "max_epochs": 30, "lr": 1e-3}
+PRESETS = MappingProxyType({
+    "quick": MappingProxyType({
+        "layer_prediction": BenchmarkSettings(
+            datasets={"mlp-fashion-mnist": {"model": "mlp", "preset": "quick"}},
+            learned_params={"batch_size": 1024, "max_epochs": 10, "lr": 1e-3},
+            runner_params={"return_similarities": True},
+        ),
+        "multilingual": BenchmarkSettings(
+            datasets={"e5-catalogs": {"preset": "quick"}},
+            learned_params=_QUICK_RETRIEVAL_TRAINING,
+            runner_params={"layers": [0, 6, 12], "train_pairs": [("en", "de")],
+                           "chunk_size": 8},
+        ),
+        "image_caption": BenchmarkSettings(
+            datasets={"openclipart": {"source": "openclipart", "preset": "quick"}},
+            learned_params=_QUICK_RETRIEVAL_TRAINING,
+            runner_params={"chunk_size": 8, "n_repeats": 4},
+        ),
+    }),
+    "full": MappingProxyType({
+        "layer_prediction": BenchmarkSettings(
+            datasets={
                 "mlp-fashion-mnist": {"model": "mlp", "preset": "full"},
                 "bert-catalogs": {"model": "bert", "preset": "full"},
             },
-            "learned_params": {"batch_size": 1024, "max_epochs": 30, "lr": 1e-3},
-            "runner": {"return_similarities": True},
-        },
-        "multilingual": {
-            "datasets": {"e5-catalogs": {"preset": "full"}},
-            "learned_params": {"batch_size": 256, "max_epochs": 50, "lr": 1e-3},
-            "runner": {"chunk_size": 8, "n_repeats": 2},
-        },
-        "image_caption": {
-            "datasets": {
+            learned_params={"batch_size": 1024, "max_epochs": 30, "lr": 1e-3},
+            runner_params={"return_similarities": True},
+        ),
+        "multilingual": BenchmarkSettings(
+            datasets={"e5-catalogs": {"preset": "full"}},
+            learned_params={"batch_size": 256, "max_epochs": 50, "lr": 1e-3},
+            runner_params={"chunk_size": 8, "n_repeats": 2},
+        ),
+        "image_caption": BenchmarkSettings(
+            datasets={
                 "openclipart": {"source": "openclipart", "preset": "full"},
                 "emoji": {"source": "emoji", "preset": "full"},
             },
-            "learned_params": {"batch_size": 256, "max_epochs": 50, "lr": 1e-3},
-            "runner": {"chunk_size": 8, "n_repeats": 4},
-        },
-    },
-}
+            learned_params={"batch_size": 256, "max_epochs": 50, "lr": 1e-3},
+            runner_params={"chunk_size": 8, "n_repeats": 4},
+        ),
+    }),
+})
