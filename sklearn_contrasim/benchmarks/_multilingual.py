@@ -136,17 +136,9 @@ def multilingual(
     retrieval = retrieval_protocol(chunk_size=chunk_size, n_negatives=n_negatives,
                                    n_repeats=n_repeats, random_state=random_state)
 
-    # A learned measure is fitted per (layer, training pair, fold) and scored on that
-    # pair's test pairs. A closed-form measure learns nothing from the training pair, so
-    # its scores on a test pair are the same under every training pair: it is scored
-    # once per (layer, fold) on every test pair of any training pair (trained_on "").
-    test_pairs = {
-        (first, second): [pair for pair in combinations(languages, 2)
-                          if not {first, second} & set(pair)]
-        for first, second in train_pairs
-    }
-    every_test_pair = [pair for pair in combinations(languages, 2)
-                       if any(pair in pairs for pairs in test_pairs.values())]
+    fits = {name: _fits(measure, languages, train_pairs) for name, measure in measures.items()}
+    second_languages = dict.fromkeys(y for measure_fits in fits.values()
+                                     for _, _, pairs in measure_fits for _, y in pairs)
     tasks = []
     for layer in layers:
         arrays = {language: representations[language][layer] for language in languages}
@@ -154,16 +146,9 @@ def multilingual(
             # Hard negatives depend on the data only: searched once per (language, layer,
             # fold), shared by every measure and training pair.
             neighbors = {language: hard_negatives(arrays[language], test, negatives, n_negatives)
-                         for language in dict.fromkeys(y for _, y in every_test_pair)}
+                         for language in second_languages}
             for name, measure in measures.items():
-                if is_closed_form(measure):
-                    # Fitted (on the training rows of a test pair) only because scoring
-                    # needs a fitted measure; it learns nothing.
-                    fits = [("", every_test_pair[0], every_test_pair)]
-                else:
-                    fits = [(f"{first}-{second}", (first, second), test_pairs[first, second])
-                            for first, second in train_pairs]
-                for trained_on, (first, second), pairs in fits:
+                for trained_on, (first, second), pairs in fits[name]:
                     tasks.append(Task(
                         fit_and_retrieve,
                         dict(
@@ -182,6 +167,28 @@ def multilingual(
                     ))
     outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="multilingual")
     return results_frame(retrieval_rows(tasks, outputs))
+
+
+def _fits(measure, languages, train_pairs):
+    """The fits of one measure: ``(trained_on, training pair, test pairs)``.
+
+    A learned measure is fitted per training pair and scored on the pairs of two other
+    languages. A closed-form measure learns nothing from the training pair, so its scores
+    on a test pair are the same under every training pair: it is fitted once (on the
+    training rows of a test pair, only because scoring needs a fitted measure) and scored
+    on every test pair of any training pair, with an empty ``trained_on``.
+    """
+    test_pairs = {
+        (first, second): [pair for pair in combinations(languages, 2)
+                          if not {first, second} & set(pair)]
+        for first, second in train_pairs
+    }
+    if is_closed_form(measure):
+        every_test_pair = [pair for pair in combinations(languages, 2)
+                           if any(pair in pairs for pairs in test_pairs.values())]
+        return [("", every_test_pair[0], every_test_pair)]
+    return [(f"{first}-{second}", (first, second), pairs)
+            for (first, second), pairs in test_pairs.items()]
 
 
 def _check_train_pairs(train_pairs, languages):
