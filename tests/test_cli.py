@@ -2,27 +2,13 @@
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
-from sklearn.utils import Bunch
+from _fixtures import fake_bunch
 
 from sklearn_contrasim import datasets
 from sklearn_contrasim.benchmarks import PRESETS, RESULT_COLUMNS
 from sklearn_contrasim.benchmarks._cli import build_parser, main
-
-
-def fake_bunch(names, n_layers, n_samples=64, seed=0, **extra):
-    """Noisy copies of shared layers: the same examples seen by every name."""
-    rng = np.random.RandomState(seed)
-    shared = [rng.randn(n_samples, 6) for _ in range(n_layers)]
-    return Bunch(
-        representations={name: [layer + 0.3 * rng.randn(n_samples, 6) for layer in shared]
-                         for name in names},
-        layer_names={name: [f"layer{i}" for i in range(n_layers)] for name in names},
-        split=np.where(np.arange(n_samples) % 2 == 0, "train", "test"),
-        description="fake", from_cache=True, **extra,
-    )
 
 
 @pytest.fixture
