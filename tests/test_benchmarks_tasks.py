@@ -49,8 +49,8 @@ class LearnedRowDot(BaseSimilarity):
 def test_an_unfitted_measure_raises_instead_of_vanishing():
     # Regression: layer prediction does not fit measures without a set-level fit, and the
     # NotFittedError (a ValueError) made such a measure disappear from the results.
-    with pytest.raises(NotFittedError, match="layer prediction: measure 'LearnedRowDot'.*"
-                                             "failed: .*not fitted"):
+    message = r"layer prediction: measure 'LearnedRowDot' \(.*tested='examples fold 0.*'\) failed"
+    with pytest.raises(NotFittedError, match=message + ": .*not fitted"):
         layer_prediction(seed_models(), [LearnedRowDot(), LinearCKA()], cv=2)
 
 

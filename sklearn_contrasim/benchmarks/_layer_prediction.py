@@ -218,7 +218,9 @@ def _measure_tasks(name, measure, settings, row_folds, arrays, random_state):
                 test_pairs=[(pair, arrays[pair[0]], arrays[pair[1]]) for pair in pairs],
                 test_rows=test,
             ),
-            dict(measure=name, trained_on=",".join(train_models or ()), settings=served),
+            dict(measure=name, trained_on=",".join(train_models or ()), settings=served,
+                 tested=", ".join(f"{setting['heldout']} fold {setting['fold']}"
+                                  for setting in served)),
         ))
     return tasks
 
