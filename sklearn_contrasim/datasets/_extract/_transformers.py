@@ -12,6 +12,18 @@ import numpy as np
 TEXT_POOLINGS = ("mean", "cls", "last")
 
 
+def hidden_state_names(n_states):
+    """``["embeddings", "layer1", ...]``: the names of ``n_states`` hidden states.
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.datasets._extract._transformers import hidden_state_names
+    >>> hidden_state_names(3)
+    ['embeddings', 'layer1', 'layer2']
+    """
+    return ["embeddings"] + [f"layer{index}" for index in range(1, n_states)]
+
+
 def _check_texts(texts):
     if isinstance(texts, str):
         raise TypeError("texts must be a sequence of strings, not a single string.")
@@ -29,7 +41,8 @@ def _check_positive_int(value, name):
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
-def _encode(tokenizer, texts, max_length):
+def encode_texts(tokenizer, texts, max_length):
+    """Tokenise ``texts`` once (truncated to ``max_length`` tokens) for the extractors below."""
     if not getattr(tokenizer, "is_fast", False):
         raise TypeError("tokenizer must be a fast (Rust-backed) transformers tokenizer.")
     if tokenizer.pad_token is None:
@@ -38,6 +51,24 @@ def _encode(tokenizer, texts, max_length):
             "`tokenizer.pad_token = tokenizer.eos_token`."
         )
     return tokenizer(texts, truncation=True, max_length=max_length)
+
+
+def subset_encoding(encoding, positions):
+    """The encoding of the texts at ``positions`` of ``encoding``, without tokenising again."""
+    from transformers import BatchEncoding
+
+    return BatchEncoding(
+        {key: [encoding[key][position] for position in positions] for key in encoding.keys()},
+        encoding=[encoding.encodings[position] for position in positions],
+    )
+
+
+def _checked_encoding(tokenizer, texts, *, batch_size, max_length, prefix=""):
+    """The shared preamble of the public extractors: check the arguments, tokenise."""
+    texts = _check_texts(texts)
+    _check_positive_int(batch_size, "batch_size")
+    _check_positive_int(max_length, "max_length")
+    return encode_texts(tokenizer, [prefix + text for text in texts], max_length)
 
 
 def _hidden_state_batches(model, tokenizer, encoding, *, batch_size, device, verbose):
@@ -151,18 +182,28 @@ def transformer_hidden_states(
     >>> len(states), states[0].shape
     (3, (2, 8))
     """
-    texts = _check_texts(texts)
     if pooling not in TEXT_POOLINGS:
         raise ValueError(f"pooling must be one of {TEXT_POOLINGS}, got {pooling!r}.")
-    _check_positive_int(batch_size, "batch_size")
-    _check_positive_int(max_length, "max_length")
-    encoding = _encode(tokenizer, [prefix + text for text in texts], max_length)
+    encoding = _checked_encoding(
+        tokenizer, texts, batch_size=batch_size, max_length=max_length, prefix=prefix
+    )
+    return pooled_hidden_states(
+        model, tokenizer, encoding, pooling=pooling, layers=layers, batch_size=batch_size,
+        device=device, verbose=verbose,
+    )
+
+
+def pooled_hidden_states(
+    model, tokenizer, encoding, *, pooling="mean", layers=None, batch_size=32, device="cpu",
+    verbose=False,
+):
+    """:func:`transformer_hidden_states` of texts already tokenised by :func:`encode_texts`."""
     states = None
     for rows, mask, hidden_states in _hidden_state_batches(
         model, tokenizer, encoding, batch_size=batch_size, device=device, verbose=verbose
     ):
         if states is None:
-            selected, states = _allocate_states(layers, hidden_states, len(texts))
+            selected, states = _allocate_states(layers, hidden_states, len(encoding["input_ids"]))
         mask = mask.to(hidden_states[0].dtype)
         positions = mask.new_tensor(np.arange(mask.shape[1])).expand_as(mask)
         last = (positions * mask).argmax(dim=1)
@@ -236,13 +277,20 @@ def transformer_word_states(
     >>> states[-1].shape, word_index.tolist()
     ((4, 8), [[0, 0], [0, 1], [0, 2], [1, 0]])
     """
+    encoding = _checked_encoding(tokenizer, texts, batch_size=batch_size, max_length=max_length)
+    return word_hidden_states(
+        model, tokenizer, encoding, layers=layers, batch_size=batch_size, device=device,
+        verbose=verbose,
+    )
+
+
+def word_hidden_states(
+    model, tokenizer, encoding, *, layers=None, batch_size=32, device="cpu", verbose=False
+):
+    """:func:`transformer_word_states` of texts already tokenised by :func:`encode_texts`."""
     import torch
 
-    texts = _check_texts(texts)
-    _check_positive_int(batch_size, "batch_size")
-    _check_positive_int(max_length, "max_length")
-    encoding = _encode(tokenizer, texts, max_length)
-    token_words = [encoding.word_ids(row) for row in range(len(texts))]
+    token_words = [encoding.word_ids(row) for row in range(len(encoding["input_ids"]))]
     words_per_text = [sorted({word for word in words if word is not None}) for words in token_words]
     word_index = np.array(
         [(row, word) for row, words in enumerate(words_per_text) for word in words], dtype=np.int64

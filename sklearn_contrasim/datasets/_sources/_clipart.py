@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from ._home import require_path
+from .._home import require_path
 
 CLIPART_ROOT = Path("/usr/share/openclipart")
 WORD_LIST = Path("/usr/share/dict/american-english")

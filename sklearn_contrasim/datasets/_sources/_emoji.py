@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from ._home import require_module, require_path
+from .._home import require_module, require_path
 
 EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 # The colour bitmaps of Noto Color Emoji exist at this one size only.

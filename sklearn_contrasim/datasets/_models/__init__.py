@@ -1,0 +1,1 @@
+"""The networks behind the data sets: packaged pretrained models and seed models trained here."""
