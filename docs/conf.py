@@ -15,6 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from sphinx.errors import ConfigError
@@ -133,13 +134,28 @@ BENCHMARK_RESULTS = "benchmark_results"
 FULL_BENCHMARK_RESULTS = "benchmark_results_full"
 
 
+def with_hit_counts(results):
+    """Return ``results`` with its integer ``n_hits`` column.
+
+    Runs stored before the runners wrote ``n_hits`` (the full preset's, which take hours
+    to regenerate) have only ``accuracy`` and ``n_decisions``; their hit counts are
+    recovered here, at build time, and must be whole numbers.
+    """
+    if "n_hits" in results:
+        return results
+    hits = results.accuracy * results.n_decisions
+    if not np.allclose(hits, hits.round(), rtol=0, atol=1e-6):
+        raise ValueError("A stored run without n_hits has accuracies that are not hit ratios.")
+    return results.assign(n_hits=hits.round().astype(int))
+
+
 def run_report(folder, name, target):
     """Return the reST of one stored run (its command, comparison tables and figures),
     writing its tables into ``target``."""
     from sklearn_contrasim.benchmarks import comparison_table
 
     # Empty strings (closed-form measures have no training set) must stay strings.
-    results = pd.read_csv(folder / "results.csv", keep_default_na=False)
+    results = with_hit_counts(pd.read_csv(folder / "results.csv", keep_default_na=False))
     run = json.loads((folder / "run.json").read_text()) if (folder / "run.json").is_file() else {}
     parts = []
     minutes = run.get("seconds", {}).get("total", float("nan")) / 60

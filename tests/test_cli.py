@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from _suite_fixtures import fake_suite, no_work  # noqa: F401 (fixtures)
+from _fixtures import fake_suite, no_work  # noqa: F401 (fixtures)
 from sklearn_contrasim import __version__
 from sklearn_contrasim.benchmarks import RESULT_COLUMNS
 from sklearn_contrasim.benchmarks._cli import WIDTH, build_parser, main

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from _suite_fixtures import TINY_PRESET, fake_suite, no_work  # noqa: F401 (fixtures)
+from _fixtures import TINY_PRESET, fake_suite, no_work  # noqa: F401 (fixtures)
 from sklearn_contrasim.benchmarks import PRESETS, BenchmarkSettings, run_benchmarks
 from sklearn_contrasim.benchmarks._suite import _built_in_one_process
 

@@ -12,9 +12,8 @@ from ._image_caption import image_caption
 from ._layer_prediction import SIMILARITY_COLUMNS, layer_prediction
 from ._multilingual import multilingual
 from ._presets import PRESETS, BenchmarkSettings, default_measures
-from ._protocol import RESULT_COLUMNS
 from ._report import write_report
-from ._results import comparison_table, summarize, to_markdown
+from ._results import RESULT_COLUMNS, comparison_table, summarize, to_markdown
 from ._suite import run_benchmarks
 
 __all__ = [

@@ -2,16 +2,23 @@
 
 from numbers import Integral
 
-from ._protocol import (
+from ._inputs import (
     check_layers,
     check_measures,
     check_names,
     check_negatives,
     check_representations,
-    fit_and_retrieve,
-    results_frame,
-    retrieval_rows,
     row_splits,
+)
+from ._results import results_frame
+from ._tasks import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_N_NEGATIVES,
+    Task,
+    fit_and_retrieve,
+    hard_negatives,
+    retrieval_protocol,
+    retrieval_rows,
     run_tasks,
     seeded_clone,
 )
@@ -26,8 +33,8 @@ def image_caption(
     layer=-1,
     cv=None,
     negatives=("random", "hard"),
-    chunk_size=16,
-    n_negatives=10,
+    chunk_size=DEFAULT_CHUNK_SIZE,
+    n_negatives=DEFAULT_N_NEGATIVES,
     n_repeats=1,
     dataset="custom",
     n_jobs=None,
@@ -64,9 +71,10 @@ def image_caption(
         :mod:`sklearn.model_selection` splitter or iterable of (train, test) indices.
     negatives : {"random", "hard"} or tuple of them, default=("random", "hard")
         The negatives of the retrieval protocol.
-    chunk_size : int, default=16
-        Pairs per chunk (the paper uses 64 with 5,000 test pairs; smaller chunks give
-        more decisions on smaller test sets).
+    chunk_size : int, default=32
+        Pairs per chunk, the default of
+        :func:`~sklearn_contrasim.metrics.retrieval_accuracy` (the paper uses 64 with
+        5,000 test pairs; smaller chunks give more decisions on smaller test sets).
     n_negatives : int, default=10
         Negative chunks per decision.
     n_repeats : int, default=1
@@ -102,7 +110,7 @@ def image_caption(
     >>> results.groupby("negatives").accuracy.mean().round(2).to_dict()
     {'hard': 1.0, 'random': 1.0}
     """
-    representations, layer_names, split = check_representations(data)
+    representations, layer_names, test_fold = check_representations(data)
     image_models = check_names(
         _data_models(data, image_models, "image_models"), representations, "image models"
     )
@@ -114,11 +122,11 @@ def image_caption(
     negatives = check_negatives(negatives)
     measures = check_measures(measures)
     n_samples = next(iter(representations.values()))[0].shape[0]
-    folds = row_splits(cv, split, n_samples, random_state)
-    retrieval = dict(chunk_size=chunk_size, n_negatives=n_negatives, n_repeats=n_repeats,
-                     random_state=random_state)
+    folds = row_splits(cv, test_fold, n_samples, random_state)
+    retrieval = retrieval_protocol(chunk_size=chunk_size, n_negatives=n_negatives,
+                                   n_repeats=n_repeats, random_state=random_state)
 
-    contexts, tasks = [], []
+    tasks = []
     for image_model in image_models:
         (image_layer,) = check_layers(layer, len(representations[image_model]))
         for text_model in text_models:
@@ -126,22 +134,27 @@ def image_caption(
             X = representations[image_model][image_layer]
             y = representations[text_model][text_layer]
             for fold, (train, test) in enumerate(folds):
+                # Hard negatives depend on the captions only: shared by every measure.
+                neighbors = hard_negatives(y, test, negatives, n_negatives)
                 for name, measure in measures.items():
-                    contexts.append(dict(
-                        benchmark="image_caption", dataset=dataset, heldout="pairs", fold=fold,
-                        trained_on="train pairs", x=image_model, y=text_model,
-                        layer=image_layer,
-                        layer_name=(f"{layer_names[image_model][image_layer]} / "
-                                    f"{layer_names[text_model][text_layer]}"),
-                        measure=name, chance=1 / (n_negatives + 1),
+                    tasks.append(Task(
+                        fit_and_retrieve,
+                        dict(
+                            measure=seeded_clone(measure, random_state), X=X, y=y,
+                            tests=[(None, X, y, neighbors)], train_rows=train,
+                            test_rows=test, negatives=negatives, retrieval=retrieval,
+                        ),
+                        dict(
+                            benchmark="image_caption", dataset=dataset, heldout="pairs",
+                            fold=fold, trained_on="train pairs", x=image_model, y=text_model,
+                            layer=image_layer,
+                            layer_name=(f"{layer_names[image_model][image_layer]} / "
+                                        f"{layer_names[text_model][text_layer]}"),
+                            measure=name, chance=1 / (n_negatives + 1),
+                        ),
                     ))
-                    tasks.append((fit_and_retrieve, dict(
-                        measure=seeded_clone(measure, random_state),
-                        X=X, y=y, tests=[(None, X, y)], train_rows=train, test_rows=test,
-                        negatives=negatives, retrieval=retrieval,
-                    )))
     outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="image-caption")
-    return results_frame(retrieval_rows(contexts, outputs))
+    return results_frame(retrieval_rows(tasks, outputs))
 
 
 def _data_models(data, models, key):

@@ -10,17 +10,15 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold, check_cv
 
 from ..measures import pairwise_similarity
-from ._protocol import (
+from ._inputs import (
     check_layers,
     check_measures,
     check_names,
     check_representations,
-    is_set_level,
-    results_frame,
     row_splits,
-    run_tasks,
-    seeded_clone,
 )
+from ._results import results_frame
+from ._tasks import Task, is_set_level, run_tasks, seeded_clone
 
 HELDOUT = ("examples", "seeds")
 
@@ -56,9 +54,10 @@ def layer_prediction(
 
     Measures with a set-level training API (``fit_sets``, such as ContraSim's) are trained
     once per fold on the *training* examples of the training models, then score every
-    pair of test models on the *test* examples. Other measures need no training (the
-    closed-form measures of :mod:`sklearn_contrasim.measures`, or a measure fitted
-    beforehand): they are evaluated on the test examples. Grids are computed with
+    pair of test models on the *test* examples. Other measures must need no training
+    (the closed-form measures of :mod:`sklearn_contrasim.measures`; a learned measure
+    without set-level training is an error that names it): they are evaluated on the
+    test examples. Grids are computed with
     :func:`~sklearn_contrasim.measures.pairwise_similarity`.
 
     Two held-out settings (``heldout``):
@@ -107,7 +106,8 @@ def layer_prediction(
     -------
     results : pandas.DataFrame
         One row per (held-out setting, fold, model pair, layer of ``A``, measure) with
-        the columns of :data:`RESULT_COLUMNS`: ``accuracy`` is 1 or 0 (one decision),
+        the columns of :data:`RESULT_COLUMNS`: ``accuracy`` and ``n_hits`` are 1 or 0
+        (one decision),
         ``negatives`` is ``"layers"`` (the other layers of ``B``), ``trained_on`` names
         the training models of learned measures (empty for closed-form ones).
     similarities : pandas.DataFrame
@@ -128,7 +128,7 @@ def layer_prediction(
     >>> results.groupby("heldout").accuracy.mean().round(2).to_dict()
     {'examples': 1.0, 'seeds': 1.0}
     """
-    representations, layer_names, split = check_representations(data)
+    representations, layer_names, test_fold = check_representations(data)
     models = check_names(models, representations, "models")
     n_layers = {len(representations[model]) for model in models}
     if len(n_layers) != 1:
@@ -141,95 +141,113 @@ def layer_prediction(
         raise ValueError(f"heldout must be 'examples', 'seeds' or both, got {heldout!r}.")
     measures = check_measures(measures)
     n_samples = representations[models[0]][0].shape[0]
-    row_folds = row_splits(cv, split, n_samples, random_state)
-
-    # Every (held-out setting, fold): its example fold, training models and test pairs.
-    settings = []
-    if "examples" in heldout:
-        for fold in range(len(row_folds)):
-            settings.append(("examples", fold, fold, models, list(combinations(models, 2))))
-    if "seeds" in heldout:
-        model_folds = _model_splits(model_cv, models)
-        combined = [(model_fold, row_fold) for model_fold in model_folds
-                    for row_fold in range(len(row_folds))]
-        for fold, (model_fold, row_fold) in enumerate(combined):
-            train_models, test_models = ([models[i] for i in part] for part in model_fold)
-            settings.append(
-                ("seeds", fold, row_fold, train_models, list(combinations(test_models, 2)))
-            )
-
-    def layer_arrays(model):
-        # The whole arrays, not row slices: tasks slice rows themselves, so no copy is
-        # made per task here, and joblib memory-maps each array once for all workers.
-        return [representations[model][layer] for layer in layers]
-
-    # Learned (set-level) measures: one fit per setting and fold. Closed-form measures:
-    # one grid per (example fold, pair), shared by every setting that tests that pair.
-    tasks, keys = [], []
-    for name, measure in measures.items():
-        if is_set_level(measure):
-            for setting, fold, row_fold, train_models, pairs in settings:
-                train, test = row_folds[row_fold]
-                keys.append((name, setting, fold))
-                tasks.append((_fit_sets_and_grids, dict(
-                    measure=seeded_clone(measure, random_state),
-                    train_sets={model: layer_arrays(model) for model in train_models},
-                    train_rows=train,
-                    test_pairs=[(pair, layer_arrays(pair[0]), layer_arrays(pair[1]))
-                                for pair in pairs],
-                    test_rows=test,
-                )))
-        else:
-            needed = sorted({(row_fold, pair) for _, _, row_fold, _, pairs in settings
-                             for pair in pairs})
-            for row_fold, pair in needed:
-                test = row_folds[row_fold][1]
-                keys.append((name, row_fold, pair))
-                tasks.append((_grid, dict(
-                    measure=seeded_clone(measure, random_state),
-                    Xs=layer_arrays(pair[0]), Ys=layer_arrays(pair[1]), rows=test,
-                )))
-    outputs = dict(zip(keys, run_tasks(tasks, n_jobs=n_jobs, verbose=verbose,
-                                       description="layer prediction")))
-
+    row_folds = row_splits(cv, test_fold, n_samples, random_state)
+    settings = _settings(heldout, models, len(row_folds), model_cv)
+    # The whole arrays, not row slices: tasks slice rows themselves, so no copy is made
+    # per task here, and joblib memory-maps each array once for all workers.
+    arrays = {model: [representations[model][layer] for layer in layers] for model in models}
+    tasks = [
+        task for name, measure in measures.items()
+        for task in _measure_tasks(name, measure, settings, row_folds, arrays, random_state)
+    ]
+    outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="layer prediction")
     rows, similarities = [], []
-    for name, measure in measures.items():
-        learned = is_set_level(measure)
-        for setting, fold, row_fold, train_models, pairs in settings:
-            if learned:
-                if outputs[(name, setting, fold)] is None:
-                    continue
-                fit_time, grids = outputs[(name, setting, fold)]
-            for pair in pairs:
-                if learned:
-                    grid, score_time = grids[pair]
-                elif outputs[(name, row_fold, pair)] is None:
-                    continue
-                else:
-                    fit_time = 0.0
-                    grid, score_time = outputs[(name, row_fold, pair)]
-                context = dict(
-                    benchmark="layer_prediction", dataset=dataset, heldout=setting, fold=fold,
-                    trained_on=",".join(train_models) if learned else "", x=pair[0], y=pair[1],
-                    measure=name, negatives="layers", chance=1 / len(layers),
-                    fit_time=fit_time, score_time=score_time, n_decisions=1,
-                )
-                for position, layer in enumerate(layers):
-                    others = np.delete(grid[position], position)
-                    rows.append({**context, "layer": layer,
-                                 "layer_name": layer_names[pair[0]][layer],
-                                 "accuracy": float(grid[position, position] > others.max())})
+    for task, output in zip(tasks, outputs):
+        if output is None:  # an inapplicable measure
+            continue
+        fit_time, grids = output
+        for setting in task.context["settings"]:
+            context = dict(
+                benchmark="layer_prediction", dataset=dataset, heldout=setting["heldout"],
+                fold=setting["fold"], trained_on=task.context["trained_on"],
+                measure=task.context["measure"],
+            )
+            for pair in setting["pairs"]:
+                grid, score_time = grids[pair]
+                rows.extend(_prediction_rows(context, pair, grid, layers, layer_names[pair[0]],
+                                             fit_time=fit_time, score_time=score_time))
                 if return_similarities:
-                    similarities.extend(
-                        dict(benchmark="layer_prediction", dataset=dataset, heldout=setting,
-                             fold=fold, x=pair[0], y=pair[1], measure=name, layer_x=layer_x,
-                             layer_y=layer_y, similarity=float(grid[i, j]))
-                        for i, layer_x in enumerate(layers) for j, layer_y in enumerate(layers)
-                    )
+                    similarities.extend(_similarity_rows(context, pair, grid, layers))
     results = results_frame(rows)
     if return_similarities:
         return results, pd.DataFrame(similarities, columns=SIMILARITY_COLUMNS)
     return results
+
+
+def _settings(heldout, models, n_row_folds, model_cv):
+    """Every (held-out setting, fold): its example fold, training models and test pairs."""
+    settings = []
+    if "examples" in heldout:
+        settings += [dict(heldout="examples", fold=fold, row_fold=fold, train_models=models,
+                          pairs=list(combinations(models, 2)))
+                     for fold in range(n_row_folds)]
+    if "seeds" in heldout:
+        combined = [(model_fold, row_fold) for model_fold in _model_splits(model_cv, models)
+                    for row_fold in range(n_row_folds)]
+        for fold, (model_fold, row_fold) in enumerate(combined):
+            train_models, test_models = ([models[i] for i in part] for part in model_fold)
+            settings.append(dict(heldout="seeds", fold=fold, row_fold=row_fold,
+                                 train_models=train_models,
+                                 pairs=list(combinations(test_models, 2))))
+    return settings
+
+
+def _measure_tasks(name, measure, settings, row_folds, arrays, random_state):
+    """The tasks of one measure: a set-level measure is fitted once per setting and fold
+    on its training models; another measure learns nothing from them, so it computes one
+    grid per (example fold, pair), shared by every setting that tests that pair."""
+    if is_set_level(measure):
+        groups = [(setting["row_fold"], [setting], setting["train_models"])
+                  for setting in settings]
+    else:
+        row_fold_settings = {}
+        for setting in settings:
+            row_fold_settings.setdefault(setting["row_fold"], []).append(setting)
+        groups = [(row_fold, served, None) for row_fold, served in row_fold_settings.items()]
+    tasks = []
+    for row_fold, served, train_models in groups:
+        train, test = row_folds[row_fold]
+        pairs = list(dict.fromkeys(pair for setting in served for pair in setting["pairs"]))
+        tasks.append(Task(
+            _fit_and_grids,
+            dict(
+                measure=seeded_clone(measure, random_state),
+                train_sets=None if train_models is None else {
+                    model: arrays[model] for model in train_models},
+                train_rows=train,
+                test_pairs=[(pair, arrays[pair[0]], arrays[pair[1]]) for pair in pairs],
+                test_rows=test,
+            ),
+            dict(measure=name, trained_on=",".join(train_models or ()), settings=served,
+                 tested=", ".join(f"{setting['heldout']} fold {setting['fold']}"
+                                  for setting in served)),
+        ))
+    return tasks
+
+
+def _prediction_rows(context, pair, grid, layers, layer_names, *, fit_time, score_time):
+    """One row per layer of ``pair[0]``: a hit when its own layer of ``pair[1]`` is the
+    strictly most similar one."""
+    rows = []
+    for position, layer in enumerate(layers):
+        hit = int(grid[position, position] > np.delete(grid[position], position).max())
+        rows.append({
+            **context, "x": pair[0], "y": pair[1], "layer": layer,
+            "layer_name": layer_names[layer], "negatives": "layers", "accuracy": float(hit),
+            "n_hits": hit, "n_decisions": 1, "chance": 1 / len(layers),
+            "fit_time": fit_time, "score_time": score_time,
+        })
+    return rows
+
+
+def _similarity_rows(context, pair, grid, layers):
+    """One row per cell of a pair's layer × layer grid (the columns of
+    :data:`SIMILARITY_COLUMNS`)."""
+    return [
+        {**context, "x": pair[0], "y": pair[1], "layer_x": layer_x, "layer_y": layer_y,
+         "similarity": float(grid[i, j])}
+        for i, layer_x in enumerate(layers) for j, layer_y in enumerate(layers)
+    ]
 
 
 def _model_splits(model_cv, models):
@@ -256,19 +274,19 @@ def _model_splits(model_cv, models):
     return folds
 
 
-def _fit_sets_and_grids(measure, train_sets, train_rows, test_pairs, test_rows):
-    """Fit a set-level measure on the training rows of the training models' layers; return
-    its fit time and the test grids (one pair at a time, on the test rows)."""
-    start = time.perf_counter()
-    measure.fit_sets({model: [layer[train_rows] for layer in model_layers]
-                      for model, model_layers in train_sets.items()})
-    fit_time = time.perf_counter() - start
-    return fit_time, {pair: _grid(measure, Xs, Ys, test_rows) for pair, Xs, Ys in test_pairs}
-
-
-def _grid(measure, Xs, Ys, rows):
-    """Return the layer × layer similarity grid on ``rows`` of a closed-form or fitted
-    measure, timed."""
-    start = time.perf_counter()
-    grid = pairwise_similarity(measure, [X[rows] for X in Xs], [Y[rows] for Y in Ys])
-    return grid, time.perf_counter() - start
+def _fit_and_grids(measure, train_sets, train_rows, test_pairs, test_rows):
+    """Fit a set-level measure on the training rows of the training models' layers (no fit
+    when ``train_sets`` is None); return its fit time and the test grids (one pair at a
+    time, on the test rows)."""
+    fit_time = 0.0
+    if train_sets is not None:
+        start = time.perf_counter()
+        measure.fit_sets({model: [layer[train_rows] for layer in model_layers]
+                          for model, model_layers in train_sets.items()})
+        fit_time = time.perf_counter() - start
+    grids = {}
+    for pair, Xs, Ys in test_pairs:
+        start = time.perf_counter()
+        grid = pairwise_similarity(measure, [X[test_rows] for X in Xs], [Y[test_rows] for Y in Ys])
+        grids[pair] = grid, time.perf_counter() - start
+    return fit_time, grids

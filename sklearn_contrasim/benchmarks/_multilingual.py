@@ -2,17 +2,24 @@
 
 from itertools import combinations
 
-from ._protocol import (
+from ._inputs import (
     check_layers,
     check_measures,
     check_names,
     check_negatives,
     check_representations,
-    fit_and_retrieve,
-    is_closed_form,
-    results_frame,
-    retrieval_rows,
     row_splits,
+)
+from ._results import results_frame
+from ._tasks import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_N_NEGATIVES,
+    Task,
+    fit_and_retrieve,
+    hard_negatives,
+    is_closed_form,
+    retrieval_protocol,
+    retrieval_rows,
     run_tasks,
     seeded_clone,
 )
@@ -27,8 +34,8 @@ def multilingual(
     layers=None,
     cv=None,
     negatives=("random", "hard"),
-    chunk_size=16,
-    n_negatives=10,
+    chunk_size=DEFAULT_CHUNK_SIZE,
+    n_negatives=DEFAULT_N_NEGATIVES,
     n_repeats=1,
     dataset="custom",
     n_jobs=None,
@@ -70,9 +77,11 @@ def multilingual(
         :mod:`sklearn.model_selection` splitter or iterable of (train, test) indices.
     negatives : {"random", "hard"} or tuple of them, default=("random", "hard")
         The negatives of the retrieval protocol.
-    chunk_size : int, default=16
-        Sentences per chunk (the reference code cuts 5,000 test sentences into 8
-        chunks; on a few hundred test sentences smaller chunks give enough decisions).
+    chunk_size : int, default=32
+        Sentences per chunk, the default of
+        :func:`~sklearn_contrasim.metrics.retrieval_accuracy` (the reference code cuts
+        5,000 test sentences into 8 chunks; on a few hundred test sentences smaller
+        chunks give enough decisions).
     n_negatives : int, default=10
         Negative chunks per decision.
     n_repeats : int, default=1
@@ -113,7 +122,7 @@ def multilingual(
     >>> float(results.accuracy.mean())
     1.0
     """
-    representations, layer_names, split = check_representations(data)
+    representations, layer_names, test_fold = check_representations(data)
     languages = check_names(languages, representations, "languages")
     train_pairs = _check_train_pairs(train_pairs, languages)
     n_layers = {len(representations[language]) for language in languages}
@@ -123,49 +132,63 @@ def multilingual(
     negatives = check_negatives(negatives)
     measures = check_measures(measures)
     n_samples = representations[languages[0]][0].shape[0]
-    folds = row_splits(cv, split, n_samples, random_state)
-    retrieval = dict(chunk_size=chunk_size, n_negatives=n_negatives, n_repeats=n_repeats,
-                     random_state=random_state)
+    folds = row_splits(cv, test_fold, n_samples, random_state)
+    retrieval = retrieval_protocol(chunk_size=chunk_size, n_negatives=n_negatives,
+                                   n_repeats=n_repeats, random_state=random_state)
 
-    # A learned measure is fitted per (layer, training pair, fold) and scored on that
-    # pair's test pairs. A closed-form measure learns nothing from the training pair, so
-    # its scores on a test pair are the same under every training pair: it is scored
-    # once per (layer, fold) on every test pair of any training pair (trained_on "").
+    fits = {name: _fits(measure, languages, train_pairs) for name, measure in measures.items()}
+    second_languages = dict.fromkeys(y for measure_fits in fits.values()
+                                     for _, _, pairs in measure_fits for _, y in pairs)
+    tasks = []
+    for layer in layers:
+        arrays = {language: representations[language][layer] for language in languages}
+        for fold, (train, test) in enumerate(folds):
+            # Hard negatives depend on the data only: searched once per (language, layer,
+            # fold), shared by every measure and training pair.
+            neighbors = {language: hard_negatives(arrays[language], test, negatives, n_negatives)
+                         for language in second_languages}
+            for name, measure in measures.items():
+                for trained_on, (first, second), pairs in fits[name]:
+                    tasks.append(Task(
+                        fit_and_retrieve,
+                        dict(
+                            measure=seeded_clone(measure, random_state),
+                            X=arrays[first], y=arrays[second],
+                            tests=[((x, y), arrays[x], arrays[y], neighbors[y]) for x, y in pairs],
+                            train_rows=train, test_rows=test,
+                            negatives=negatives, retrieval=retrieval,
+                        ),
+                        dict(
+                            benchmark="multilingual", dataset=dataset, heldout="languages",
+                            fold=fold, trained_on=trained_on, layer=layer,
+                            layer_name=layer_names[languages[0]][layer], measure=name,
+                            chance=1 / (n_negatives + 1),
+                        ),
+                    ))
+    outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="multilingual")
+    return results_frame(retrieval_rows(tasks, outputs))
+
+
+def _fits(measure, languages, train_pairs):
+    """The fits of one measure: ``(trained_on, training pair, test pairs)``.
+
+    A learned measure is fitted per training pair and scored on the pairs of two other
+    languages. A closed-form measure learns nothing from the training pair, so its scores
+    on a test pair are the same under every training pair: it is fitted once (on the
+    training rows of a test pair, only because scoring needs a fitted measure) and scored
+    on every test pair of any training pair, with an empty ``trained_on``.
+    """
     test_pairs = {
         (first, second): [pair for pair in combinations(languages, 2)
                           if not {first, second} & set(pair)]
         for first, second in train_pairs
     }
-    every_test_pair = [pair for pair in combinations(languages, 2)
-                       if any(pair in pairs for pairs in test_pairs.values())]
-    contexts, tasks = [], []
-    for layer in layers:
-        arrays = {language: representations[language][layer] for language in languages}
-        for fold, (train, test) in enumerate(folds):
-            for name, measure in measures.items():
-                if is_closed_form(measure):
-                    # Fitted (on the training rows of a test pair) only because scoring
-                    # needs a fitted measure; it learns nothing.
-                    fits = [("", every_test_pair[0], every_test_pair)]
-                else:
-                    fits = [(f"{first}-{second}", (first, second), test_pairs[first, second])
-                            for first, second in train_pairs]
-                for trained_on, (first, second), pairs in fits:
-                    contexts.append(dict(
-                        benchmark="multilingual", dataset=dataset, heldout="languages",
-                        fold=fold, trained_on=trained_on, layer=layer,
-                        layer_name=layer_names[languages[0]][layer], measure=name,
-                        chance=1 / (n_negatives + 1),
-                    ))
-                    tasks.append((fit_and_retrieve, dict(
-                        measure=seeded_clone(measure, random_state),
-                        X=arrays[first], y=arrays[second],
-                        tests=[((x, y), arrays[x], arrays[y]) for x, y in pairs],
-                        train_rows=train, test_rows=test,
-                        negatives=negatives, retrieval=retrieval,
-                    )))
-    outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="multilingual")
-    return results_frame(retrieval_rows(contexts, outputs))
+    if is_closed_form(measure):
+        every_test_pair = [pair for pair in combinations(languages, 2)
+                           if any(pair in pairs for pairs in test_pairs.values())]
+        return [("", every_test_pair[0], every_test_pair)]
+    return [(f"{first}-{second}", (first, second), pairs)
+            for (first, second), pairs in test_pairs.items()]
 
 
 def _check_train_pairs(train_pairs, languages):

@@ -1,7 +1,30 @@
 """Comparison tables of benchmark results: mean ± spread per measure, and ranks."""
 
 import numpy as np
+import pandas as pd
 from scipy import stats
+
+#: The columns of every runner's result table, in order. ``accuracy`` is
+#: ``n_hits / n_decisions``.
+RESULT_COLUMNS = [
+    "benchmark",
+    "dataset",
+    "heldout",
+    "fold",
+    "trained_on",
+    "x",
+    "y",
+    "layer",
+    "layer_name",
+    "measure",
+    "negatives",
+    "accuracy",
+    "n_hits",
+    "n_decisions",
+    "chance",
+    "fit_time",
+    "score_time",
+]
 
 #: A result row's *unit*: the rows sharing these values (all layers of one model pair or
 #: test language pair, in one fold) are pooled into one accuracy; spreads are over units.
@@ -10,13 +33,19 @@ UNIT_COLUMNS = ["benchmark", "dataset", "heldout", "fold", "trained_on", "x", "y
 DEFAULT_BY = ("benchmark", "heldout", "negatives")
 
 
+def results_frame(rows):
+    """Return the tidy result table (the documented columns, in order) of a list of row dicts."""
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS).astype({"n_hits": int, "n_decisions": int})
+
+
 def summarize(results, *, by=DEFAULT_BY, confidence=0.95):
     """Mean accuracy of every measure with its spread over folds and pairs.
 
     Rows are first pooled into *units* (all layers of one model pair, or of one test
     language pair, in one fold and training setting: the columns of
     :data:`UNIT_COLUMNS`), each unit's accuracy being the fraction of its decisions that
-    are hits. Then, per ``by`` group and measure, the units give the mean, the standard
+    are hits (its summed ``n_hits`` over its summed ``n_decisions``). Then, per ``by``
+    group and measure, the units give the mean, the standard
     deviation and a Student-t confidence interval of the mean. Grouping ``by`` a column
     of the unit (``"layer"``) summarises each value of that column separately.
 
@@ -43,28 +72,27 @@ def summarize(results, *, by=DEFAULT_BY, confidence=0.95):
     >>> results = pd.DataFrame({
     ...     "benchmark": "toy", "dataset": "d", "heldout": "pairs", "trained_on": "",
     ...     "y": "b", "negatives": "random", "layer": 0, "chance": 0.5, "n_decisions": 10,
-    ...     "fold": [0, 1, 0, 1], "x": "a",
-    ...     "measure": ["good", "good", "bad", "bad"], "accuracy": [0.9, 0.7, 0.5, 0.5]})
+    ...     "fold": [0, 1, 0, 1], "x": "a", "measure": ["good", "good", "bad", "bad"],
+    ...     "n_hits": [9, 7, 5, 5], "accuracy": [0.9, 0.7, 0.5, 0.5]})
     >>> summarize(results)[["measure", "mean", "std", "rank"]]
       measure  mean       std  rank
     0    good   0.8  0.141421     1
     1     bad   0.5  0.000000     2
     """
     by = [by] if isinstance(by, str) else list(by)
-    missing = sorted(set(UNIT_COLUMNS + by + ["accuracy", "n_decisions", "chance"]) - set(results))
+    missing = sorted(set(UNIT_COLUMNS + by + ["n_hits", "n_decisions", "chance"]) - set(results))
     if missing:
         raise ValueError(f"results lacks the columns {missing}; pass a runner's result table.")
     if results.empty:
         raise ValueError("results is empty.")
     unit_keys = list(dict.fromkeys(UNIT_COLUMNS + by))
-    hits = results.accuracy * results.n_decisions
     units = (
-        results.assign(hits=hits)
-        .groupby(unit_keys, sort=False, dropna=False)
-        .agg(hits=("hits", "sum"), n_decisions=("n_decisions", "sum"), chance=("chance", "mean"))
+        results.groupby(unit_keys, sort=False, dropna=False)
+        .agg(n_hits=("n_hits", "sum"), n_decisions=("n_decisions", "sum"),
+             chance=("chance", "mean"))
         .reset_index()
     )
-    units["accuracy"] = units.hits / units.n_decisions
+    units["accuracy"] = units.n_hits / units.n_decisions
     group_keys = list(dict.fromkeys(by + ["measure"]))
     summary = (
         units.groupby(group_keys, sort=False, dropna=False)
@@ -116,8 +144,8 @@ def comparison_table(results, *, by=DEFAULT_BY, interval="std", confidence=0.95,
     >>> results = pd.DataFrame({
     ...     "benchmark": "toy", "dataset": "d", "heldout": "pairs", "trained_on": "",
     ...     "y": "b", "negatives": "random", "layer": 0, "chance": 0.5, "n_decisions": 10,
-    ...     "fold": [0, 1, 0, 1], "x": "a",
-    ...     "measure": ["good", "good", "bad", "bad"], "accuracy": [0.9, 0.7, 0.5, 0.5]})
+    ...     "fold": [0, 1, 0, 1], "x": "a", "measure": ["good", "good", "bad", "bad"],
+    ...     "n_hits": [9, 7, 5, 5], "accuracy": [0.9, 0.7, 0.5, 0.5]})
     >>> comparison_table(results, decimals=2)
                 toy / pairs / random  mean rank
     measure

@@ -5,57 +5,30 @@ import importlib
 import numpy as np
 import pandas as pd
 import pytest
+from _fixtures import (
+    CLOSED_FORM,
+    LANGUAGES,
+    TIMINGS,
+    LeakDetector,
+    aligned_languages,
+    image_caption_data,
+    seed_models,
+    tagged,
+)
 from joblib import parallel_backend
 from sklearn.model_selection import KFold, LeaveOneGroupOut
 
-from sklearn_contrasim import BaseSimilarity
 from sklearn_contrasim.benchmarks import (
     RESULT_COLUMNS,
     SIMILARITY_COLUMNS,
-    comparison_table,
     default_measures,
     image_caption,
     layer_prediction,
     multilingual,
-    summarize,
-    to_markdown,
 )
 from sklearn_contrasim.contrasim import ContraSim
 from sklearn_contrasim.measures import DotProduct, LinearCKA, NormSimilarity
-
-LANGUAGES = ["en", "de", "fr", "es", "ru"]
-
-
-TIMINGS = ["fit_time", "score_time"]
-
-
-def aligned_languages(n_samples=96, n_features=6, n_layers=2, seed=0):
-    """Every language holds the same sentences' representation, per layer."""
-    rng = np.random.RandomState(seed)
-    meanings = [rng.randn(n_samples, n_features) for _ in range(n_layers)]
-    return {lang: [meaning.copy() for meaning in meanings] for lang in LANGUAGES}
-
-
-def seed_models(n_models=4, n_samples=80, n_features=6, n_layers=3, seed=0):
-    """Every seed holds the same layers."""
-    rng = np.random.RandomState(seed)
-    layers = [rng.randn(n_samples, n_features) for _ in range(n_layers)]
-    return {f"seed{m}": [layer.copy() for layer in layers] for m in range(n_models)}
-
-
-def image_caption_data(captions_from_images=True, n_samples=120, seed=0):
-    rng = np.random.RandomState(seed)
-    images = rng.randn(n_samples, 6)
-    captions = images.copy() if captions_from_images else rng.randn(n_samples, 6)
-    return {
-        "representations": {"vision": [rng.randn(n_samples, 3), images], "text": [captions]},
-        "image_models": ["vision"],
-        "text_models": ["text"],
-        "test_fold": np.where(np.arange(n_samples) % 3 == 0, 0, -1),
-    }
-
-
-CLOSED_FORM = {"LinearCKA": LinearCKA(), "Norm": NormSimilarity()}
+from sklearn_contrasim.metrics import retrieval_accuracy
 
 
 def test_default_measures_are_every_measure_of_the_library():
@@ -86,10 +59,12 @@ def test_runners_return_the_documented_columns(runner):
         # each x 3 layers x 2 measures.
         assert len(results) == (2 * 6 + 2 * 2 * 1) * 3 * 2
         assert set(results.negatives) == {"layers"}
+        assert results.n_decisions.eq(1).all()
     assert list(results.columns) == RESULT_COLUMNS
     assert results.benchmark.eq(runner).all()
-    assert results.accuracy.between(0, 1).all()
+    assert results.n_hits.dtype.kind == results.n_decisions.dtype.kind == "i"
     assert (results.n_decisions > 0).all()
+    np.testing.assert_array_equal(results.accuracy, results.n_hits / results.n_decisions)
     assert (results[TIMINGS] >= 0).all().all()
     assert set(results.measure) == set(CLOSED_FORM)
 
@@ -100,6 +75,7 @@ def test_perfectly_aligned_inputs_give_full_accuracy():
     lp = layer_prediction(seed_models(), CLOSED_FORM, cv=2)
     for results in (ml, ic, lp):
         assert results.accuracy.eq(1.0).all()
+        assert results.n_hits.eq(results.n_decisions).all()
     assert set(ml.negatives) == set(ic.negatives) == {"random", "hard"}
 
 
@@ -109,7 +85,7 @@ def test_chance_level_inputs_give_chance_accuracy():
     results = multilingual(languages, [DotProduct()], chunk_size=2, n_repeats=2,
                            negatives="random", cv=2)
     n_decisions = results.n_decisions.sum()
-    accuracy = (results.accuracy * results.n_decisions).sum() / n_decisions
+    accuracy = results.n_hits.sum() / n_decisions
     chance = results.chance.iloc[0]
     assert chance == pytest.approx(1 / 11)
     assert abs(accuracy - chance) < 5 * np.sqrt(chance * (1 - chance) / n_decisions)
@@ -120,48 +96,21 @@ def test_chance_level_inputs_give_chance_accuracy():
     assert abs(lp.accuracy.mean() - 1 / 5) < 5 * np.sqrt(0.2 * 0.8 / len(lp))
 
 
-class LeakDetector(BaseSimilarity):
-    """Fails loudly when it is scored on a language, model or row it was trained on.
-
-    Column 0 of every array names its language / model, column 1 its row; the rest is
-    data. ``fit`` and ``fit_sets`` record what they saw; every comparison checks it
-    (the source only with ``check_sources``: image-caption tests the models it trained on).
-    """
-
-    def __init__(self, check_sources=True):
-        self.check_sources = check_sources
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.similarity_tags.set_level = True  # it offers fit_sets
-        return tags
-
-    def _fit(self, X, y):
-        self.seen_sources_ = {X[0, 0], y[0, 0]}
-        self.seen_rows_ = set(X[:, 1]) | set(y[:, 1])
-
-    def fit_sets(self, sets):
-        arrays = [layer for layers in sets.values() for layer in layers]
-        self.n_features_in_ = self.n_features_y_ = arrays[0].shape[1]
-        self.seen_sources_ = {layer[0, 0] for layer in arrays}
-        self.seen_rows_ = set(np.concatenate([layer[:, 1] for layer in arrays]))
-        return self
-
-    def _compare(self, X, y):
-        for Z in (X, y):
-            if self.check_sources:
-                assert Z[0, 0] not in self.seen_sources_, f"source {Z[0, 0]} leaked in training"
-            assert not set(Z[:, 1]) & self.seen_rows_, "a test row leaked into training"
-        return float(np.mean(np.sum(X[:, 2:] * y[:, 2:], axis=1)))
-
-
-def tagged(arrays_by_name, n_samples):
-    """Prepend the name's index and the row index as columns 0 and 1 of every array."""
-    return {
-        name: [np.column_stack([np.full(n_samples, index), np.arange(n_samples), layer])
-               for layer in layers]
-        for index, (name, layers) in enumerate(arrays_by_name.items())
-    }
+def test_retrieval_scores_are_those_of_retrieval_accuracy():
+    # The runner's rows are retrieval_accuracy on the test rows of a measure fitted on
+    # the training rows, with the hard negatives the runner searched once for all.
+    data = image_caption_data(captions_from_images=False)  # accuracies between 0 and 1
+    results = image_caption(data, [NormSimilarity()], chunk_size=4, n_negatives=5,
+                            n_repeats=2, random_state=3)
+    test = data["test_fold"] == 0
+    X, y = data["representations"]["vision"][1], data["representations"]["text"][0]
+    measure = NormSimilarity().fit(X[~test], y[~test])
+    for row in results.itertuples():
+        expected, hits = retrieval_accuracy(measure, X[test], y[test], chunk_size=4,
+                                            n_negatives=5, n_repeats=2, random_state=3,
+                                            negatives=row.negatives, return_hits=True)
+        assert (row.accuracy, row.n_hits, row.n_decisions) == (expected, hits.sum(), hits.size)
+    assert 0 < results.accuracy.min() < 1
 
 
 def test_no_heldout_language_or_row_leaks_into_training():
@@ -223,7 +172,7 @@ def test_tasks_share_the_callers_arrays_instead_of_copying_rows(
     monkeypatch.setattr(module, "run_tasks", recording_run_tasks)
     extra = {} if runner is layer_prediction else {"chunk_size": 8}
     assert len(runner(data, CLOSED_FORM, cv=2, **extra))
-    distinct = {id(array) for _, kwargs in seen for array in float_arrays(kwargs)}
+    distinct = {id(array) for task in seen for array in float_arrays(task.kwargs)}
     assert len(distinct) <= n_arrays
 
 
@@ -298,91 +247,15 @@ def test_layer_prediction_similarities_table():
     assert (grid.to_numpy() <= 1 + 1e-9).all()
 
 
-@pytest.mark.parametrize(
-    "call, message",
-    [
-        (lambda: multilingual({k: v for k, v in list(aligned_languages().items())[:3]},
-                              CLOSED_FORM), "at least four languages"),
-        (lambda: multilingual(aligned_languages(), CLOSED_FORM, train_pairs=[("en", "xx")]),
-         "two different languages"),
-        (lambda: multilingual(aligned_languages(), CLOSED_FORM, negatives="easy"), "negatives"),
-        (lambda: multilingual(aligned_languages(), ["NoSuchMeasure"]), "Unknown measure"),
-        (lambda: image_caption({"a": [np.ones((10, 2))], "b": [np.ones((10, 2))]}, CLOSED_FORM),
-         "image_models"),
-        (lambda: image_caption({"a": [np.ones((10, 2))], "b": [np.ones((9, 2))]}, CLOSED_FORM,
-                               image_models=["a"], text_models=["b"]), "aligned"),
-        (lambda: layer_prediction(seed_models(n_models=3), CLOSED_FORM), "at least four models"),
-        (lambda: layer_prediction(seed_models(), CLOSED_FORM, layers=[7]), "not an index"),
-        (lambda: layer_prediction(seed_models(), CLOSED_FORM, models=["seed9"]), "Unknown models"),
-    ],
-)
-def test_bad_inputs_raise_clear_errors(call, message):
-    with pytest.raises(ValueError, match=message):
-        call()
-
-
-def test_a_measure_must_be_a_similarity_estimator():
-    with pytest.raises(TypeError, match="similarity estimator"):
-        multilingual(aligned_languages(), {"bad": object()})
-    with pytest.raises(TypeError, match="mapping"):
-        multilingual([np.ones((4, 2))], CLOSED_FORM)
-
-
-def synthetic_results():
-    """Two measures on two units each (two pairs), one decision per layer."""
-    rows = []
-    for measure, accuracies in [("good", [[1, 1], [1, 0]]), ("bad", [[0, 1], [0, 0]])]:
-        for pair, per_layer in zip(["a", "b"], accuracies):
-            for layer, accuracy in enumerate(per_layer):
-                rows.append(dict(benchmark="lp", dataset="d", heldout="examples", fold=0,
-                                 trained_on="", x=pair, y="z", layer=layer, layer_name=str(layer),
-                                 measure=measure, negatives="layers", accuracy=float(accuracy),
-                                 n_decisions=1, chance=0.5, fit_time=0.0, score_time=0.0))
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
-
-
-def test_summarize_pools_layers_into_units_and_ranks_measures():
-    summary = summarize(synthetic_results(), confidence=0.5)
-    good, bad = summary.set_index("measure").loc[["good", "bad"]].itertuples()
-    # good: units (pairs) at 1.0 and 0.5; bad: 0.5 and 0.0.
-    assert good.mean == pytest.approx(0.75) and bad.mean == pytest.approx(0.25)
-    assert good.std == pytest.approx(np.std([1, 0.5], ddof=1))
-    assert (good.n_units, good.n_decisions, good.rank, bad.rank) == (2, 4, 1, 2)
-    # 50 % Student t interval with 1 degree of freedom: mean ± 1.0 * std / sqrt(2).
-    assert (good.ci_low, good.ci_high) == pytest.approx((0.5, 1.0))
-    assert (bad.ci_low, bad.ci_high) == pytest.approx((0.0, 0.5))
-    assert summarize(synthetic_results()).ci_low.min() == 0.0  # clipped to [0, 1]
-    per_layer = summarize(synthetic_results(), by=["benchmark", "layer"])
-    assert per_layer.set_index(["measure", "layer"])["mean"].to_dict() == {
-        ("good", 0): 1.0, ("good", 1): 0.5, ("bad", 0): 0.0, ("bad", 1): 0.5}
-
-
-def test_comparison_table_and_markdown():
-    table = comparison_table(synthetic_results(), decimals=2)
-    assert list(table.index) == ["good", "bad", "chance"]
-    assert table.loc["good", "lp / examples / layers"] == "0.75 ± 0.35"
-    assert table.loc["chance", "lp / examples / layers"] == "0.50"
-    ci = comparison_table(synthetic_results(), interval="ci", decimals=2)
-    assert ci.loc["good"].iloc[0].startswith("0.75 [")
-    markdown = to_markdown(table)
-    assert markdown.splitlines()[2].startswith("| good | 0.75 ± 0.35 |")
-    with pytest.raises(ValueError, match="interval"):
-        comparison_table(synthetic_results(), interval="iqr")
-    with pytest.raises(ValueError, match="lacks the columns"):
-        summarize(synthetic_results().drop(columns="fold"))
-
-
-def test_a_measure_that_cannot_compare_a_pair_is_skipped_with_a_warning():
-    data = image_caption_data()
-    data["representations"]["text"] = [np.hstack([data["representations"]["text"][0]] * 2)]
-    with pytest.warns(UserWarning, match="DotProduct skipped: .*same number of features"):
-        results = image_caption(data, [DotProduct(), LinearCKA()], chunk_size=8)
-    assert set(results.measure) == {"LinearCKA"}
-
-
-def test_comparison_table_marks_missing_results():
-    results = synthetic_results()
-    other = results[results.measure == "good"].assign(benchmark="other")
-    table = comparison_table(pd.concat([results, other]), decimals=2)
-    assert table.loc["bad", "other / examples / layers"] == "n/a"
-    assert table.loc["bad", "mean rank"] == "2.0"
+def test_layer_prediction_shares_closed_form_grids_between_settings():
+    # Both settings test pairs of one example fold: a closed-form measure computes each
+    # (fold, pair) grid once, and both settings' rows read it.
+    results, similarities = layer_prediction(seed_models(), [LinearCKA()], cv=2,
+                                             return_similarities=True)
+    keys = ["fold", "x", "y", "layer_x", "layer_y"]
+    examples = similarities[similarities.heldout == "examples"]
+    seeds = similarities[similarities.heldout == "seeds"].assign(fold=lambda s: s.fold % 2)
+    merged = seeds.merge(examples, on=keys)
+    assert len(merged) == len(seeds) > 0
+    np.testing.assert_array_equal(merged.similarity_x, merged.similarity_y)
+    assert set(results.trained_on) == {""} and results.fit_time.eq(0.0).all()
