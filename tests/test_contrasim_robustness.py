@@ -221,7 +221,9 @@ def test_training_and_encoding_run_on_n_threads_and_restore(n_threads, monkeypat
         torch.set_num_threads(1)
 
 
-def test_default_threads_never_exceed_an_outer_limit(monkeypatch):
+@pytest.mark.parametrize("n_threads, expected", [(None, 3), (1, 1)])
+def test_one_thread_by_default_and_none_keeps_the_outer_setting(n_threads, expected,
+                                                                monkeypatch):
     X, y = _paired(100)
     seen = []
     forward = _losses.SupConLoss.forward
@@ -231,8 +233,16 @@ def test_default_threads_never_exceed_an_outer_limit(monkeypatch):
         return forward(self, embeddings)
 
     monkeypatch.setattr(_losses.SupConLoss, "forward", recording_forward)
-    ContraSim(**TINY).fit(X, y)  # conftest runs the tests on one thread
-    assert set(seen) == {1}
+    torch.set_num_threads(3)
+    try:
+        if n_threads is None:
+            ContraSim(**{**TINY, "n_threads": None}).fit(X, y)
+        else:
+            assert ContraSim().n_threads == n_threads
+            ContraSim(**TINY).fit(X, y)
+    finally:
+        torch.set_num_threads(1)
+    assert set(seen) == {expected}
 
 
 def test_n_threads_must_be_positive():

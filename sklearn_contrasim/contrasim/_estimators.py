@@ -18,9 +18,6 @@ from ._net import ContrastiveNet, EpochProgressBar, FiniteLossGuard, PairDataset
 from ._scaling import root_mean_square, to_encoder_scale
 from ._set_level import LayerSetDataset, check_layer_sets
 
-#: The most threads a learned measure uses when ``n_threads=None`` (see bench_threads.py).
-DEFAULT_MAX_THREADS = 1
-
 _COMMON_PARAMETERS = """dim : int, default=128
         Dimension of the learned space.
     hidden_layer_sizes : tuple of int, default=(512, 256)
@@ -52,13 +49,15 @@ _COMMON_PARAMETERS = """dim : int, default=128
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and encode; ``"auto"`` picks CUDA when available. A measure trained
         on CUDA loads (pickle, joblib) on a CPU-only machine, where it encodes on the CPU.
-    n_threads : int or None, default=None
+    n_threads : int or None, default=1
         CPU threads of torch and of the BLAS/OpenMP pools while the measure trains and
-        encodes; the previous settings are restored afterwards. ``None`` uses
-        ``min({default_max_threads}, torch.get_num_threads())``: one thread trains the
-        package's encoders (a few hundred thousand weights) about as fast as two on an idle
-        machine and several times faster when other processes compete for the cores, and
-        an outer limit (a benchmark worker's share of the cores) is never exceeded.
+        encodes; the previous settings are restored afterwards. ``None`` leaves them as
+        they are (torch's default, one thread per core, or an outer limit such as a
+        benchmark worker's share of the cores). One thread by default: the package's
+        encoders (under a million weights) gain little from more, and when other processes
+        compete for the cores two threads trained several times slower than one
+        (``benchmarks/bench_threads.py``). Raise it on an idle machine with many cores and
+        large inputs; it does not matter on CUDA.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, batch order and validation split. Training runs inside
         ``torch.random.fork_rng``: the global torch random state is left untouched.
@@ -105,7 +104,6 @@ def _fill_docstring(cls):
         cls.__doc__.replace("{common_parameters}", _COMMON_PARAMETERS)
         .replace("{common_attributes}", _COMMON_ATTRIBUTES)
         .replace("{set_level_example}", _SET_LEVEL_EXAMPLE.format(name=cls.__name__))
-        .replace("{default_max_threads}", str(DEFAULT_MAX_THREADS))
     )
     return cls
 
@@ -156,7 +154,7 @@ class _LearnedSimilarity(BaseSimilarity):
         validation_fraction=0.1,
         n_iter_no_change=5,
         device="cpu",
-        n_threads=None,
+        n_threads=1,
         random_state=None,
         verbose=False,
     ):
@@ -312,7 +310,7 @@ class _LearnedSimilarity(BaseSimilarity):
             **{f"criterion__{key}": value for key, value in criterion_params.items()},
         )
         cuda_devices = list(range(torch.cuda.device_count())) if device == "cuda" else []
-        with limit_threads(self._n_threads()), torch.random.fork_rng(devices=cuda_devices):
+        with limit_threads(self.n_threads), torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             net.fit(dataset, y=None)
         self.net_ = net
@@ -340,12 +338,6 @@ class _LearnedSimilarity(BaseSimilarity):
                     for array, side in ((X, "X"), (y, "y")) if array is not None]
         return embedded[0] if len(embedded) == 1 else tuple(embedded)
 
-    def _n_threads(self):
-        """Return the threads to train and encode on (``n_threads``, or the default)."""
-        if self.n_threads is None:
-            return min(DEFAULT_MAX_THREADS, torch.get_num_threads())
-        return self.n_threads
-
     def _encoder_input(self, array, side):
         """Divide validated rows of ``side`` ("X" or "y") by its scale; a float32 tensor."""
         scale = self.scale_x_ if side == "X" else self.scale_y_
@@ -358,7 +350,7 @@ class _LearnedSimilarity(BaseSimilarity):
         rows there once and the embeddings back once."""
         encoder = self.net_.module_.encoder_x if side == "X" else self.net_.module_.encoder_y
         rows = self._encoder_input(rows, side)
-        with limit_threads(self._n_threads()), torch.inference_mode():
+        with limit_threads(self.n_threads), torch.inference_mode():
             rows = rows.to(self.net_.device)
             embedded = torch.cat([encoder(batch) for batch in rows.split(self.batch_size)])
             if not torch.isfinite(embedded).all():
@@ -457,7 +449,7 @@ class ContraSim(_LearnedSimilarity):
         validation_fraction=0.1,
         n_iter_no_change=5,
         device="cpu",
-        n_threads=None,
+        n_threads=1,
         random_state=None,
         verbose=False,
     ):
