@@ -4,16 +4,17 @@ Times ``ContraSim(n_threads=k).fit`` for ``k`` = 1 (the default), 2, and ``None`
 own default, one thread per core, what the measures used before ``n_threads``) in two
 conditions, in one run: "idle" (nothing started by this script) and "loaded" (one
 CPU-bound process spinning beside the fit, started with ``multiprocessing`` and stopped
-afterwards). After one untimed warm-up fit, every setting is trained ``--repeats`` times, the settings alternating, and
-the fastest fit is reported (on a shared machine the minimum is the figure least
-disturbed by other work), with its ratio to the best thread count of its condition.
+afterwards). After one untimed warm-up fit, every setting is trained ``--repeats`` times,
+the settings alternating, and the fastest fit is reported (on a shared machine the minimum
+is the figure least disturbed by other work), with its ratio to the best setting of its
+condition.
 
 The default model is the package's: 768-wide inputs (a transformer layer), hidden layers
 (512, 256), dim 128, batches of 1,024 pairs.
 
 Usage::
 
-    python benchmarks/bench_threads.py [--n-pairs 4096 --epochs 2 --repeats 3]
+    PYTHONPATH=. python benchmarks/bench_threads.py [--n-pairs 4096 --epochs 2 --repeats 3]
 """
 
 import argparse

@@ -85,11 +85,11 @@ def test_a_non_finite_loss_fails_loudly(cls, loss, monkeypatch):
     def poisoned_forward(self, embeddings):
         calls.append(None)
         value = forward(self, embeddings)
-        return value * np.nan if len(calls) == 4 else value  # epoch 2, batch 2
+        return value * np.nan if len(calls) == 5 else value  # 3 batches an epoch: epoch 2, batch 2
 
     monkeypatch.setattr(getattr(_losses, loss), "forward", poisoned_forward)
     with pytest.raises(FloatingPointError,
-                       match=rf"{cls.__name__}: the training loss became nan at epoch 2"):
+                       match=rf"{cls.__name__}: the training loss became nan at epoch 2, batch 2"):
         cls(**TINY).fit(X, y)
 
 
@@ -199,9 +199,9 @@ def test_read_only_float32_input_raises_no_warning(cls):
 
 # --- threads ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n_threads", [1, 2])
-def test_training_and_encoding_run_on_n_threads_and_restore(n_threads, monkeypatch):
-    X, y = _paired(100)
+@pytest.fixture
+def training_threads(monkeypatch):
+    """The torch thread count at every call of ContraSim's loss, from 3 threads outside."""
     seen = []
     forward = _losses.SupConLoss.forward
 
@@ -211,38 +211,30 @@ def test_training_and_encoding_run_on_n_threads_and_restore(n_threads, monkeypat
 
     monkeypatch.setattr(_losses.SupConLoss, "forward", recording_forward)
     torch.set_num_threads(3)
-    try:
-        measure = ContraSim(**{**TINY, "n_threads": n_threads}).fit(X, y)
-        assert set(seen) == {n_threads}
-        assert torch.get_num_threads() == 3
-        measure.encode(X)
-        assert torch.get_num_threads() == 3
-    finally:
-        torch.set_num_threads(1)
+    yield seen
+    torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_training_and_encoding_run_on_n_threads_and_restore(n_threads, training_threads):
+    X, y = _paired(100)
+    measure = ContraSim(**{**TINY, "n_threads": n_threads}).fit(X, y)
+    assert set(training_threads) == {n_threads}
+    assert torch.get_num_threads() == 3
+    measure.encode(X)
+    assert torch.get_num_threads() == 3
 
 
 @pytest.mark.parametrize("n_threads, expected", [(None, 3), (1, 1)])
 def test_one_thread_by_default_and_none_keeps_the_outer_setting(n_threads, expected,
-                                                                monkeypatch):
+                                                                training_threads):
     X, y = _paired(100)
-    seen = []
-    forward = _losses.SupConLoss.forward
-
-    def recording_forward(self, embeddings):
-        seen.append(torch.get_num_threads())
-        return forward(self, embeddings)
-
-    monkeypatch.setattr(_losses.SupConLoss, "forward", recording_forward)
-    torch.set_num_threads(3)
-    try:
-        if n_threads is None:
-            ContraSim(**{**TINY, "n_threads": None}).fit(X, y)
-        else:
-            assert ContraSim().n_threads == n_threads
-            ContraSim(**TINY).fit(X, y)
-    finally:
-        torch.set_num_threads(1)
-    assert set(seen) == {expected}
+    if n_threads is None:
+        ContraSim(**{**TINY, "n_threads": None}).fit(X, y)
+    else:
+        assert ContraSim().n_threads == n_threads
+        ContraSim(**TINY).fit(X, y)
+    assert set(training_threads) == {expected}
 
 
 def test_n_threads_must_be_positive():

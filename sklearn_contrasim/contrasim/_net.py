@@ -67,12 +67,13 @@ class FiniteLossGuard(Callback):
 
     def on_batch_end(self, net, training=False, **kwargs):
         prefix, kind = ("train", "training") if training else ("valid", "validation")
-        batches = [batch for batch in net.history[-1, "batches"] if f"{prefix}_loss" in batch]
+        batches = net.history[-1, "batches"]
         loss = batches[-1][f"{prefix}_loss"]
         if not math.isfinite(loss):
+            position = sum(f"{prefix}_loss" in batch for batch in batches)
             raise FloatingPointError(
                 f"{self.measure_name}: the {kind} loss became {loss} at epoch "
-                f"{len(net.history)}, batch {len(batches)}. Lower lr, or check the inputs "
+                f"{len(net.history)}, batch {position}. Lower lr, or check the inputs "
                 f"for rows far outside the rest of the data."
             )
 
