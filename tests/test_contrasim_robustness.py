@@ -164,6 +164,15 @@ def test_inputs_beyond_float32_after_scaling_are_refused(unit_scale_fits):
         measure.similarity(X_test, 1e60 * y_test)
 
 
+def test_an_encoder_overflowing_float32_is_reported():
+    X, y = _paired(100)
+    measure = ContraSim(**TINY).fit(X, y)
+    with torch.no_grad():
+        measure.net_.module_.encoder_x.layers[0].weight.mul_(1e30)
+    with pytest.raises(ValueError, match="ContraSim: the encoder overflowed float32 on X"):
+        measure.encode(1e20 * X)
+
+
 # --- degenerate batches and read-only input --------------------------------------------
 
 @pytest.mark.parametrize("cls, reason", [(ContraSim, "exactly 0"), (DeepCKA, "CKA")])
