@@ -6,7 +6,7 @@ from torch.nn import functional as F
 
 
 class MLPEncoder(nn.Module):
-    """Multi-layer perceptron whose output rows have unit L2 norm.
+    """Multi-layer perceptron whose output rows have unit L2 norm (all-zero rows stay zero).
 
     ``n_features -> hidden_layer_sizes[0] -> ReLU -> ... -> dim``, no dropout and no
     batch normalisation (method.md, section 1).
@@ -22,7 +22,13 @@ class MLPEncoder(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, rows):
-        return F.normalize(self.layers(rows), dim=-1)
+        outputs = self.layers(rows)
+        # Dividing by the largest magnitude first keeps the squared norm within float32 on
+        # any output (normalising is scale-invariant, so this changes neither the result
+        # nor the gradient); an all-zero row stays zero.
+        peaks = outputs.detach().abs().amax(dim=-1, keepdim=True)
+        return F.normalize(outputs / torch.clamp(peaks, min=torch.finfo(peaks.dtype).tiny),
+                           dim=-1)
 
 
 class PairEncoder(nn.Module):

@@ -11,9 +11,11 @@ from sklearn.utils import check_random_state
 
 from .._base import BaseSimilarity
 from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._threads import limit_threads
 from ._encoder import PairEncoder, SetEncoder
 from ._losses import PositiveCKALoss, PositiveCosineLoss, SupConLoss, linear_cka, paired_logits
-from ._net import ContrastiveNet, EpochProgressBar, PairDataset, keep_batch
+from ._net import ContrastiveNet, EpochProgressBar, FiniteLossGuard, PairDataset, keep_batch
+from ._scaling import root_mean_square, to_encoder_scale
 from ._set_level import LayerSetDataset, check_layer_sets
 
 _COMMON_PARAMETERS = """dim : int, default=128
@@ -28,6 +30,8 @@ _COMMON_PARAMETERS = """dim : int, default=128
         error there.
     batch_size : int, default=1024
         Paired rows per training batch (set level: rows of every layer of every model).
+        A last batch of a single row is left out of its epoch (batches are shuffled, so a
+        different row each epoch): it has no linear CKA and gives a noisy step.
     max_epochs : int, default=50
         Training epochs (fewer with early stopping).
     lr : float, default=1e-4
@@ -45,6 +49,15 @@ _COMMON_PARAMETERS = """dim : int, default=128
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and encode; ``"auto"`` picks CUDA when available. A measure trained
         on CUDA loads (pickle, joblib) on a CPU-only machine, where it encodes on the CPU.
+    n_threads : int or None, default=1
+        CPU threads of torch and of the BLAS/OpenMP pools while the measure trains and
+        encodes; the previous settings are restored afterwards. ``None`` leaves them as
+        they are (torch's default, one thread per core, or an outer limit such as a
+        benchmark worker's share of the cores). One thread by default: the package's
+        encoders (under a million weights) gain little from more, and when other processes
+        compete for the cores two threads trained several times slower than one
+        (``benchmarks/bench_threads.py``). Raise it on an idle machine with many cores and
+        large inputs; it does not matter on CUDA.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, batch order and validation split. Training runs inside
         ``torch.random.fork_rng``: the global torch random state is left untouched.
@@ -60,7 +73,16 @@ _COMMON_ATTRIBUTES = """net_ : ContrastiveNet
     n_features_y_ : int
         Width of ``y`` (set level: of every layer).
     feature_names_in_ : ndarray of str
-        Column names of ``X``, when ``X`` is a DataFrame with string column names."""
+        Column names of ``X``, when ``X`` is a DataFrame with string column names.
+    scale_x_ : float
+        Root mean square of the entries of ``X`` seen in ``fit``, computed in float64.
+        Every ``X`` the measure trains on or encodes is divided by it before the float32
+        encoder, so the measure works alike on data of any scale a float64 can hold. With
+        a shared encoder: the root mean square of ``X`` and ``y`` together (one scale for
+        both sides keeps the measure symmetric); after ``fit_sets``: over every layer of
+        every model.
+    scale_y_ : float
+        The same for ``y`` (equal to ``scale_x_`` with a shared encoder)."""
 
 _SET_LEVEL_EXAMPLE = """
     Set level, on three layers of two models (rows aligned across all of them):
@@ -113,6 +135,7 @@ class _LearnedSimilarity(BaseSimilarity):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -131,6 +154,7 @@ class _LearnedSimilarity(BaseSimilarity):
         validation_fraction=0.1,
         n_iter_no_change=5,
         device="cpu",
+        n_threads=1,
         random_state=None,
         verbose=False,
     ):
@@ -145,6 +169,7 @@ class _LearnedSimilarity(BaseSimilarity):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -155,6 +180,9 @@ class _LearnedSimilarity(BaseSimilarity):
         # sides to be swapped at all) and a symmetric comparison of the embeddings.
         tags.similarity_tags.symmetric = self.shared_encoder is not False
         return tags
+
+    #: Why example-level batches of one pair teach this measure nothing (None: they do).
+    _single_pair_batch_issue = None
 
     @abstractmethod
     def _criterion(self, granularity):
@@ -199,8 +227,14 @@ class _LearnedSimilarity(BaseSimilarity):
         self.n_features_in_ = self.n_features_y_ = n_features
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        module_params = dict(n_features=n_features)
-        return self._train(LayerSetDataset(layers), SetEncoder, module_params, "set")
+        self.scale_x_ = self.scale_y_ = root_mean_square(
+            [layer for model_layers in layers for layer in model_layers]
+        )
+        dataset = LayerSetDataset([
+            [self._encoder_input(layer, "X") for layer in model_layers]
+            for model_layers in layers
+        ])
+        return self._train(dataset, SetEncoder, dict(n_features=n_features), "set")
 
     def _fit(self, X, y):
         shared = self.shared_encoder
@@ -210,14 +244,14 @@ class _LearnedSimilarity(BaseSimilarity):
                 f"shared_encoder=True needs X and y of the same width, got {X.shape[1]} and "
                 f"{y.shape[1]}; use shared_encoder='auto' or False for two encoders."
             )
-        dataset = PairDataset(
-            torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y.astype(np.float32))
-        )
-        module_params = dict(
-            n_features_x=X.shape[1],
-            n_features_y=y.shape[1],
-            shared=same_width if shared == "auto" else shared,
-        )
+        shared = same_width if shared == "auto" else shared
+        # A shared encoder sees both sides on one scale, which keeps the measure symmetric.
+        if shared:
+            self.scale_x_ = self.scale_y_ = root_mean_square([X, y])
+        else:
+            self.scale_x_, self.scale_y_ = root_mean_square([X]), root_mean_square([y])
+        dataset = PairDataset(self._encoder_input(X, "X"), self._encoder_input(y, "y"))
+        module_params = dict(n_features_x=X.shape[1], n_features_y=y.shape[1], shared=shared)
         self._train(dataset, PairEncoder, module_params, "example")
 
     def _train(self, dataset, module, module_params, granularity):
@@ -228,13 +262,22 @@ class _LearnedSimilarity(BaseSimilarity):
                 f"hidden_layer_sizes must be a tuple of positive ints, got "
                 f"{self.hidden_layer_sizes!r}."
             )
+        name = type(self).__name__
+        if granularity == "example" and self.batch_size == 1 and self._single_pair_batch_issue:
+            raise ValueError(
+                f"{name}(batch_size=1) trains on one pair per batch: "
+                f"{self._single_pair_batch_issue}, so it would learn nothing. Use batch_size "
+                f"of at least 2."
+            )
         device = _resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        callbacks = []
+        callbacks = [FiniteLossGuard(name)]
         train_split = None
+        n_train = len(dataset)
         if self.early_stopping:
             n_valid = int(np.ceil(self.validation_fraction * len(dataset)))
-            if n_valid < 2 or len(dataset) - n_valid < 2:
+            n_train -= n_valid
+            if n_valid < 2 or n_train < 2:
                 raise ValueError(
                     f"Early stopping holds out validation_fraction={self.validation_fraction} "
                     f"of {len(dataset)} rows, which leaves fewer than 2 rows for validation "
@@ -243,7 +286,7 @@ class _LearnedSimilarity(BaseSimilarity):
             train_split = ValidSplit(self.validation_fraction, stratified=False, random_state=seed)
             callbacks.append(EarlyStopping(patience=self.n_iter_no_change, load_best=True))
         if self.verbose:
-            callbacks.append(EpochProgressBar(type(self).__name__))
+            callbacks.append(EpochProgressBar(name))
         criterion, criterion_params = self._criterion(granularity)
         net = ContrastiveNet(
             module=module,
@@ -255,6 +298,7 @@ class _LearnedSimilarity(BaseSimilarity):
             max_epochs=self.max_epochs,
             train_split=train_split,
             iterator_train__shuffle=True,
+            iterator_train__drop_last=n_train % self.batch_size == 1,
             iterator_train__collate_fn=keep_batch,
             iterator_valid__collate_fn=keep_batch,
             callbacks=callbacks,
@@ -266,7 +310,7 @@ class _LearnedSimilarity(BaseSimilarity):
             **{f"criterion__{key}": value for key, value in criterion_params.items()},
         )
         cuda_devices = list(range(torch.cuda.device_count())) if device == "cuda" else []
-        with torch.random.fork_rng(devices=cuda_devices):
+        with limit_threads(self.n_threads), torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             net.fit(dataset, y=None)
         self.net_ = net
@@ -294,22 +338,34 @@ class _LearnedSimilarity(BaseSimilarity):
                     for array, side in ((X, "X"), (y, "y")) if array is not None]
         return embedded[0] if len(embedded) == 1 else tuple(embedded)
 
-    def _encode_rows(self, rows, encoder_name):
-        """Encode validated rows in batches on the net's device."""
-        encoder = getattr(self.net_.module_, encoder_name)
-        rows = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
-        with torch.inference_mode():
-            batches = [
-                encoder(batch.to(self.net_.device)).cpu()
-                for batch in rows.split(self.batch_size)
-            ]
-        return torch.cat(batches).numpy()
+    def _encoder_input(self, array, side):
+        """Divide validated rows of ``side`` ("X" or "y") by its scale; a float32 tensor."""
+        scale = self.scale_x_ if side == "X" else self.scale_y_
+        return torch.from_numpy(
+            to_encoder_scale(array, scale, name=type(self).__name__, side=side)
+        )
+
+    def _encode_rows(self, rows, side):
+        """Encode validated rows of ``side`` in batches on the net's device, copying the
+        rows there once and the embeddings back once."""
+        encoder = self.net_.module_.encoder_x if side == "X" else self.net_.module_.encoder_y
+        rows = self._encoder_input(rows, side)
+        with limit_threads(self.n_threads), torch.inference_mode():
+            rows = rows.to(self.net_.device)
+            embedded = torch.cat([encoder(batch) for batch in rows.split(self.batch_size)])
+            if not torch.isfinite(embedded).all():
+                raise ValueError(
+                    f"{type(self).__name__}: the encoder overflowed float32 on {side}, whose "
+                    f"values are far larger than those it was fitted on; fit the measure on "
+                    f"data of this scale."
+                )
+        return embedded.cpu().numpy()
 
     def _embed_x(self, X):
-        return self._encode_rows(X, "encoder_x")
+        return self._encode_rows(X, "X")
 
     def _embed_y(self, y):
-        return self._encode_rows(y, "encoder_y")
+        return self._encode_rows(y, "y")
 
     def _compare(self, X, y):
         """Mean paired cosine of the embedded rows (DeepDot and ContraSim's default)."""
@@ -393,6 +449,7 @@ class ContraSim(_LearnedSimilarity):
         validation_fraction=0.1,
         n_iter_no_change=5,
         device="cpu",
+        n_threads=1,
         random_state=None,
         verbose=False,
     ):
@@ -408,11 +465,16 @@ class ContraSim(_LearnedSimilarity):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             device=device,
+            n_threads=n_threads,
             random_state=random_state,
             verbose=verbose,
         )
         self.temperature = temperature
         self.logit = logit
+
+    _single_pair_batch_issue = (
+        "the loss of one pair is exactly 0 (its anchor's only other instance is its positive)"
+    )
 
     def _criterion(self, granularity):
         return SupConLoss, dict(temperature=self.temperature, logit=self.logit)
@@ -494,6 +556,8 @@ class DeepCKA(_LearnedSimilarity):
     True
     {set_level_example}
     """
+
+    _single_pair_batch_issue = "the linear CKA of one row is 0 (its centred set is zero)"
 
     def _criterion(self, granularity):
         return PositiveCKALoss, dict(granularity=granularity)

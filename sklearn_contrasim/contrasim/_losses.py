@@ -37,7 +37,8 @@ def linear_cka(a, b):
     """Linear CKA between the sets ``a[..., :, :]`` and ``b[..., :, :]`` (rows = examples).
 
     Batched over leading dimensions. Sets whose centred Gram is zero (one row, or a
-    constant set) get 0 instead of NaN.
+    constant set) get 0 instead of NaN, with a finite (zero) gradient: each self-term is
+    kept away from 0 before its square root, whose derivative at 0 is infinite.
     """
     a = a - a.mean(dim=-2, keepdim=True)
     b = b - b.mean(dim=-2, keepdim=True)
@@ -45,8 +46,10 @@ def linear_cka(a, b):
     def hsic(u, v):
         return (u.transpose(-1, -2) @ v).square().sum(dim=(-2, -1))
 
-    denominator = torch.sqrt(hsic(a, a) * hsic(b, b))
-    return hsic(a, b) / torch.clamp(denominator, min=torch.finfo(a.dtype).tiny)
+    def norm(u):
+        return torch.sqrt(torch.clamp(hsic(u, u), min=torch.finfo(u.dtype).tiny))
+
+    return hsic(a, b) / (norm(a) * norm(b))
 
 
 def _instances(embeddings):

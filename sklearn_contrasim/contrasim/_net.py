@@ -1,4 +1,6 @@
-"""The skorch net that trains the encoders, its batched datasets and its progress bar."""
+"""The skorch net that trains the encoders, its batched datasets and its callbacks."""
+
+import math
 
 import torch
 from skorch import NeuralNet
@@ -50,6 +52,30 @@ class PairDataset(BatchedDataset):
 
     def gather(self, index):
         return {"x": self.x[index], "y": self.y[index]}
+
+
+class FiniteLossGuard(Callback):
+    """Stop training with a clear error as soon as a batch's loss is not finite.
+
+    Reads the loss skorch has already recorded in the history (no extra device
+    synchronisation). A non-finite loss would otherwise turn every weight into NaN and
+    every similarity of the fitted measure with it.
+    """
+
+    def __init__(self, measure_name):
+        self.measure_name = measure_name
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        prefix, kind = ("train", "training") if training else ("valid", "validation")
+        batches = net.history[-1, "batches"]
+        loss = batches[-1][f"{prefix}_loss"]
+        if not math.isfinite(loss):
+            position = sum(f"{prefix}_loss" in batch for batch in batches)
+            raise FloatingPointError(
+                f"{self.measure_name}: the {kind} loss became {loss} at epoch "
+                f"{len(net.history)}, batch {position}. Lower lr, or check the inputs "
+                f"for rows far outside the rest of the data."
+            )
 
 
 class EpochProgressBar(Callback):

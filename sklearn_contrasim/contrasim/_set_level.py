@@ -2,15 +2,15 @@
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import torch
 from sklearn.utils.validation import check_array
 
+from ..utils._validation import FLOAT_DTYPES
 from ._net import BatchedDataset
 
 
 def check_layer_sets(sets, estimator_name):
-    """Validate set-level training data and return it as float32 tensors.
+    """Validate set-level training data and return it as float arrays.
 
     Parameters
     ----------
@@ -21,8 +21,9 @@ def check_layer_sets(sets, estimator_name):
 
     Returns
     -------
-    layers : list of list of torch.Tensor
-        ``layers[model][layer]``, float32 tensors of shape ``(n_samples, n_features)``.
+    layers : list of list of ndarray
+        ``layers[model][layer]``, finite float32 or float64 arrays of shape
+        ``(n_samples, n_features)``.
     """
     if isinstance(sets, Mapping):
         model_names = list(sets)
@@ -48,11 +49,8 @@ def check_layer_sets(sets, estimator_name):
                 f"got {type(model_layers).__name__}."
             )
         layers.append([
-            # torch.tensor copies: joblib hands worker processes read-only arrays.
-            torch.tensor(check_array(
-                layer, dtype=np.float32, order="C", ensure_min_samples=2,
-                input_name=f"layer {position} of model {name!r}",
-            ))
+            check_array(layer, dtype=FLOAT_DTYPES, ensure_min_samples=2,
+                        input_name=f"layer {position} of model {name!r}")
             for position, layer in enumerate(model_layers)
         ])
     n_layers = {len(model_layers) for model_layers in layers}
@@ -80,7 +78,10 @@ def check_layer_sets(sets, estimator_name):
 
 
 class LayerSetDataset(BatchedDataset):
-    """Rows of every layer of every model; a batch has shape (rows, models, layers, features)."""
+    """Rows of every layer of every model; a batch has shape (rows, models, layers, features).
+
+    ``layers[model][layer]`` are float32 tensors of shape ``(n_samples, n_features)``.
+    """
 
     def __init__(self, layers):
         self.layers = [layer for model_layers in layers for layer in model_layers]
