@@ -8,6 +8,7 @@ floating-point range; the rescaling is exact, so values at ordinary scales are u
 import warnings
 
 import numpy as np
+from sklearn import get_config
 from tqdm.auto import tqdm
 
 from ._closed_form import centre_columns, power_of_two_rescale
@@ -16,6 +17,10 @@ from ._closed_form import centre_columns, power_of_two_rescale
 _BLOCK_ROWS = 2048
 # Kernel CKA warns when its n x n matrices would need more memory than this (bytes).
 _KERNEL_MEMORY_WARNING_BYTES = 2 * 1024**3
+# The Gram route of linear CKA forms its Grams in blocks of at least this many rows.
+_MIN_GRAM_BLOCK_ROWS = 256
+# Columns of stacked Gram blocks whose inner products are taken in float64 at a time.
+_INNER_PRODUCT_COLUMNS = 8192
 
 
 def cross_product(A, B):
@@ -170,18 +175,124 @@ def _stacked_grams(summarize, Xs, verbose):
     return grams, squared_norms
 
 
-def _use_gram_route(n_samples, widths_x, widths_y):
-    """Whether linear CKA should go through n x n Gram matrices rather than features.
+def _linear_grid_flops(n_samples, widths_x, widths_y):
+    """Floating-point operations of the two routes of a linear-CKA grid: ``(features, gram)``.
 
-    Only when some layer is wider than ``n_samples`` (never an n x n matrix otherwise)
-    and the Gram route needs fewer multiplications.
+    ``widths_y=None`` compares the layers of ``widths_x`` with themselves. A product of
+    ``a x k`` by ``k x b`` counts ``2 a k b``; a symmetric product ``A A^T`` (``syrk``)
+    counts half of that.
+
+    - Feature route: ``2 n d_i d_j`` for the cross product of every pair of layers, and
+      ``2 n d_i^2`` for the self-term of every layer (with ``widths_y=None``, the upper
+      triangle of pairs, whose diagonal holds the self-terms).
+    - Gram route: one symmetric ``n x n`` Gram product per layer (``n^2 d_i``), and the
+      Frobenius inner products of the Grams, one symmetric product of the stacked Grams
+      (``n^2`` per pair of the upper triangle of all layers). The layers are centred
+      before their products, so no ``n x n`` matrix is centred.
     """
     n = n_samples
-    feature_cost = n * (
-        sum(d * d for d in widths_x) + sum(d * d for d in widths_y) + sum(widths_x) * sum(widths_y)
+    if widths_y is None:
+        features = 2 * n * sum(d * sum(widths_x[i:]) for i, d in enumerate(widths_x))
+        n_layers = len(widths_x)
+    else:
+        features = 2 * n * (
+            sum(widths_x) * sum(widths_y)
+            + sum(d * d for d in widths_x)
+            + sum(d * d for d in widths_y)
+        )
+        n_layers = len(widths_x) + len(widths_y)
+    widths = widths_x if widths_y is None else [*widths_x, *widths_y]
+    gram = n * n * (sum(widths) + n_layers * (n_layers + 1) // 2)
+    return features, gram
+
+
+def _gram_block_bytes(n_samples, n_layers, itemsize, block_rows):
+    """Bytes of one row block of the Gram route: ``block_rows`` rows of every layer's Gram."""
+    return block_rows * n_samples * n_layers * itemsize
+
+
+def _linear_grid_route(n_samples, widths_x, widths_y, itemsize, memory_budget=None):
+    """Return ``"features"`` or ``"gram"``, the route of a linear-CKA grid.
+
+    The rule: the Gram route when it needs fewer floating-point operations
+    (:func:`_linear_grid_flops`) and a row block of ``min(n, 256)`` rows of every layer's
+    Gram fits in ``memory_budget`` bytes (default: scikit-learn's ``working_memory``,
+    1 GiB unless set with :func:`sklearn.config_context`); otherwise the feature route,
+    which builds no ``n x n`` matrix. For 13 x 13 layers of width ``d`` this means the Gram
+    route for ``n`` below about ``15 d`` (e.g. ``n = 4,000``, ``d = 768``) and the feature
+    route above (e.g. ``n = 20,000``, ``d <= 1,024``). ``widths_y=None``: the layers of
+    ``widths_x`` with themselves; ``itemsize``: bytes per value of the layers.
+    """
+    if memory_budget is None:
+        memory_budget = get_config()["working_memory"] * 2**20
+    features, gram = _linear_grid_flops(n_samples, widths_x, widths_y)
+    n_layers = len(widths_x) + (0 if widths_y is None else len(widths_y))
+    least_block = _gram_block_bytes(
+        n_samples, n_layers, itemsize, min(n_samples, _MIN_GRAM_BLOCK_ROWS)
     )
-    gram_cost = n * n * (sum(widths_x) + sum(widths_y) + len(widths_x) * len(widths_y))
-    return n < max(*widths_x, *widths_y) and gram_cost < feature_cost
+    return "gram" if gram < features and least_block <= memory_budget else "features"
+
+
+def _gram_block_rows(n_samples, n_layers, itemsize, memory_budget=None):
+    """Rows per block of the Gram route: as many as fit in the budget, at least 256 (or n)."""
+    if memory_budget is None:
+        memory_budget = get_config()["working_memory"] * 2**20
+    fitting = memory_budget // _gram_block_bytes(n_samples, n_layers, itemsize, 1)
+    return int(min(n_samples, max(fitting, _MIN_GRAM_BLOCK_ROWS)))
+
+
+def _add_inner_products(total, blocks, weight):
+    """Add ``weight`` times the Frobenius inner products of the rows of ``blocks`` to ``total``.
+
+    ``blocks`` holds one flattened Gram block per layer (any float dtype); the products
+    of each group of columns are taken in float64 (one symmetric product), so float32
+    Grams lose nothing in the sums.
+    """
+    for start in range(0, blocks.shape[1], _INNER_PRODUCT_COLUMNS):
+        columns = blocks[:, start : start + _INNER_PRODUCT_COLUMNS].astype(np.float64)
+        total += weight * (columns @ columns.T)
+
+
+def _linear_gram_grid(Xs, Ys, debiased, verbose, block_rows=None):
+    """Linear CKA of every pair of layers through the layers' ``n x n`` Gram matrices.
+
+    Each layer is rescaled by a power of two and centred, so its Gram ``Xc Xc^T`` is
+    already centred and ``<K_i, L_j> = ||Xc_i^T Yc_j||_F^2``. The Grams are never held
+    whole: they are formed in blocks of ``block_rows`` rows (default: as many as fit in
+    scikit-learn's ``working_memory``) in the input precision, and only the upper block
+    triangle, ``K[a, a]`` (a symmetric product) and ``K[a, b > a]``, counted twice. Each
+    block's inner products with every other layer's block are summed in float64.
+    """
+    n = Xs[0].shape[0]
+    centred_x = [_moderate_centred(X) for X in Xs]
+    centred_y = centred_x if Ys is None else [_moderate_centred(Y) for Y in Ys]
+    layers = centred_x if Ys is None else centred_x + centred_y
+    dtype = np.result_type(*layers)
+    if block_rows is None:
+        block_rows = _gram_block_rows(n, len(layers), dtype.itemsize)
+    inner = np.zeros((len(layers), len(layers)))
+    for start in tqdm(range(0, n, block_rows), disable=not verbose, desc="LinearCKA Grams"):
+        stop = min(start + block_rows, n)
+        diagonal = np.empty((len(layers), stop - start, stop - start), dtype)
+        right = np.empty((len(layers), stop - start, n - stop), dtype)
+        for block, Z in enumerate(layers):
+            rows = Z[start:stop]
+            np.matmul(rows, rows.T, out=diagonal[block])
+            np.matmul(rows, Z[stop:].T, out=right[block])
+        _add_inner_products(inner, diagonal.reshape(len(layers), -1), 1.0)
+        _add_inner_products(inner, right.reshape(len(layers), -1), 2.0)
+        del diagonal, right
+    self_terms = inner.diagonal().copy()
+    n_x = len(Xs) if Ys is not None else 0
+    cross = inner if Ys is None else inner[:n_x, n_x:]
+    self_x, self_y = (
+        (self_terms, self_terms) if Ys is None else (self_terms[:n_x], self_terms[n_x:])
+    )
+    if not debiased:
+        return _linear_cka_from_terms(cross, self_x, self_y, n, None, None)
+    norms_x = np.stack([_centred_row_norms(X) for X in centred_x])
+    norms_y = norms_x if Ys is None else np.stack([_centred_row_norms(Y) for Y in centred_y])
+    return _linear_cka_from_terms(cross, self_x, self_y, n, norms_x, norms_y)
 
 
 class _LinearMoments:
@@ -323,40 +434,14 @@ def _moderate_centred(X):
     return centre_columns(power_of_two_rescale(X)[0])
 
 
-def _linear_feature_grid(Xs, Ys, debiased, verbose):
-    """Linear CKA of every pair of layers in feature space (never an n x n matrix).
-
-    Each layer is first rescaled by a power of two (exact, see
-    :func:`power_of_two_rescale`). The centred layers of ``Ys`` are laid side by side, so
-    each layer of ``Xs`` meets all of them in one product (in blocks of rows summed in
-    float64); every self-term is computed once. ``Ys=None`` pairs ``Xs`` with itself: only the upper triangle is
-    computed and the self-terms are its diagonal.
+def _linear_cka_from_terms(cross, self_x, self_y, n_samples, norms_x, norms_y):
+    """Linear CKA of every pair from its HSIC terms: ``cross[i, j] = ||Xc_i^T Yc_j||_F^2``,
+    the self-terms ``||Xc_i^T Xc_i||_F^2`` and ``||Yc_j^T Yc_j||_F^2``, and, debiased, the
+    squared norms of the centred rows of every layer (one row per layer; ``None``: biased).
     """
-    n = Xs[0].shape[0]
-    layers_y = Xs if Ys is None else Ys
-    side_by_side = np.concatenate([_moderate_centred(Y) for Y in layers_y], axis=1)
-    bounds = np.cumsum([0] + [Y.shape[1] for Y in layers_y])
-    centred_y = [side_by_side[:, start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
-    centred_x = centred_y if Ys is None else [_moderate_centred(X) for X in Xs]
-    cross = np.empty((len(centred_x), len(centred_y)))
-    for i in tqdm(range(len(centred_x)), disable=not verbose, desc="LinearCKA layer grid"):
-        first = i if Ys is None else 0
-        cross[i, first:] = _block_frobenius(
-            centred_x[i], side_by_side[:, bounds[first] :], bounds[first:-1] - bounds[first]
-        )
-        if Ys is None:
-            cross[i:, i] = cross[i, i:]
-    if Ys is None:
-        self_x = self_y = cross.diagonal().copy()
-    else:
-        self_x, self_y = (
-            np.array([_block_frobenius(Z, Z, [0])[0] for Z in layers])
-            for layers in (centred_x, centred_y)
-        )
-    if not debiased:
+    if norms_x is None:
         return _normalise(cross, self_x, self_y, lower=0.0)
-    norms_y = np.stack([_centred_row_norms(Y) for Y in centred_y])
-    norms_x = norms_y if Ys is None else np.stack([_centred_row_norms(X) for X in centred_x])
+    n = n_samples
     sums_x, sums_y = norms_x.sum(axis=1), norms_y.sum(axis=1)
     return _normalise(
         _debiased_hsic(cross, norms_x @ norms_y.T, np.outer(sums_x, sums_y), n),
@@ -364,3 +449,50 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
         _debiased_hsic(self_y, _row_sq_norms(norms_y), sums_y**2, n),
         lower=-1.0,
     )
+
+
+def _linear_feature_grid(Xs, Ys, debiased, verbose):
+    """Linear CKA of every pair of layers in feature space (never an n x n matrix).
+
+    Each layer is first rescaled by a power of two (exact, see
+    :func:`power_of_two_rescale`) and centred. The centred layers of ``Ys`` are laid side
+    by side, so each layer of ``Xs`` meets all of them in one product (in blocks of rows
+    summed in float64); the layers of ``Xs`` are centred one at a time (one copy of a
+    layer at once), and every self-term is computed once. ``Ys=None`` pairs ``Xs`` with
+    itself: only the upper triangle is computed and the self-terms are its diagonal.
+    """
+    n = Xs[0].shape[0]
+    layers_y = Xs if Ys is None else Ys
+    side_by_side = np.concatenate([_moderate_centred(Y) for Y in layers_y], axis=1)
+    bounds = np.cumsum([0] + [Y.shape[1] for Y in layers_y])
+    centred_y = [side_by_side[:, start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+    cross = np.empty((len(Xs), len(layers_y)))
+    self_x = np.empty(len(Xs))
+    norms_x = np.empty((len(Xs), n)) if debiased else None
+    for i in tqdm(range(len(Xs)), disable=not verbose, desc="LinearCKA layer grid"):
+        first = i if Ys is None else 0
+        centred = centred_y[i] if Ys is None else _moderate_centred(Xs[i])
+        cross[i, first:] = _block_frobenius(
+            centred, side_by_side[:, bounds[first] :], bounds[first:-1] - bounds[first]
+        )
+        if Ys is None:
+            cross[i:, i] = cross[i, i:]
+        self_x[i] = cross[i, i] if Ys is None else _block_frobenius(centred, centred, [0])[0]
+        if debiased:
+            norms_x[i] = _centred_row_norms(centred)
+    if Ys is None:
+        return _linear_cka_from_terms(cross, self_x, self_x, n, norms_x, norms_x)
+    self_y = np.array([_block_frobenius(Y, Y, [0])[0] for Y in centred_y])
+    norms_y = np.stack([_centred_row_norms(Y) for Y in centred_y]) if debiased else None
+    return _linear_cka_from_terms(cross, self_x, self_y, n, norms_x, norms_y)
+
+
+def linear_cka_grid(Xs, Ys, debiased, verbose=False):
+    """Linear CKA of every layer of ``Xs`` with every layer of ``Ys`` (``None``: ``Xs``),
+    by the route :func:`_linear_grid_route` chooses for their shapes."""
+    widths_y = None if Ys is None else [Y.shape[1] for Y in Ys]
+    itemsize = np.result_type(*Xs, *(Ys or [])).itemsize
+    route = _linear_grid_route(Xs[0].shape[0], [X.shape[1] for X in Xs], widths_y, itemsize)
+    if route == "gram":
+        return _linear_gram_grid(Xs, Ys, debiased, verbose)
+    return _linear_feature_grid(Xs, Ys, debiased, verbose)
