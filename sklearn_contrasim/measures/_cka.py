@@ -175,8 +175,9 @@ class LinearCKA(_CKA):
 
     def _compare(self, X, y):
         itemsize = np.result_type(X, y).itemsize
-        if _linear_grid_route(X.shape[0], [X.shape[1]], [y.shape[1]], itemsize) == "gram":
-            return float(_linear_gram_grid([X], [y], self.debiased, verbose=False)[0, 0])
+        route, rows = _linear_grid_route(X.shape[0], [X.shape[1]], [y.shape[1]], itemsize)
+        if route == "gram":
+            return float(_linear_gram_grid([X], [y], self.debiased, False, rows)[0, 0])
         return _LinearMoments(self.debiased).update(X, y).similarity()
 
     def _grid(self, Xs, Ys, verbose=False):

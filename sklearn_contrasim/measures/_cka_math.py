@@ -11,16 +11,15 @@ import numpy as np
 from sklearn import get_config
 from tqdm.auto import tqdm
 
+from ..utils._threads import limit_threads
 from ._closed_form import centre_columns, power_of_two_rescale
 
 # Rows per block when float32 products are summed in float64.
 _BLOCK_ROWS = 2048
 # Kernel CKA warns when its n x n matrices would need more memory than this (bytes).
 _KERNEL_MEMORY_WARNING_BYTES = 2 * 1024**3
-# The Gram route of linear CKA forms its Grams in blocks of at least this many rows.
-_MIN_GRAM_BLOCK_ROWS = 256
-# Columns of stacked Gram blocks whose inner products are taken in float64 at a time.
-_INNER_PRODUCT_COLUMNS = 8192
+# The least and the most columns of a block of the Gram route of linear CKA.
+_GRAM_BLOCK_SIZES = (256, 1024)
 
 
 def cross_product(A, B):
@@ -175,17 +174,17 @@ def _stacked_grams(summarize, Xs, verbose):
     return grams, squared_norms
 
 
-def _linear_grid_flops(n_samples, widths_x, widths_y):
+def _linear_grid_flops(n_samples, widths_x, widths_y, block_size):
     """Floating-point operations of the two routes of a linear-CKA grid: ``(features, gram)``.
 
     ``widths_y=None`` compares the layers of ``widths_x`` with themselves. A product of
-    ``a x k`` by ``k x b`` counts ``2 a k b``; a symmetric product ``A A^T`` (``syrk``)
-    counts half of that.
+    ``a x k`` by ``k x b`` counts ``2 a k b``; a symmetric product ``A A^T`` half of that.
 
     - Feature route: ``2 n d_i d_j`` for the cross product of every pair of layers, and
       ``2 n d_i^2`` for the self-term of every layer (with ``widths_y=None``, the upper
       triangle of pairs, whose diagonal holds the self-terms).
-    - Gram route: one symmetric ``n x n`` Gram product per layer (``n^2 d_i``), and the
+    - Gram route (:func:`_linear_gram_grid`, blocks of ``block_size`` columns): the lower
+      triangle of every layer's ``n x n`` Gram, ``(n^2 + n block_size) d_i``, and the
       Frobenius inner products of the Grams, one symmetric product of the stacked Grams
       (``n^2`` per pair of the upper triangle of all layers). The layers are centred
       before their products, so no ``n x n`` matrix is centred.
@@ -193,97 +192,105 @@ def _linear_grid_flops(n_samples, widths_x, widths_y):
     n = n_samples
     if widths_y is None:
         features = 2 * n * sum(d * sum(widths_x[i:]) for i, d in enumerate(widths_x))
-        n_layers = len(widths_x)
+        widths = widths_x
     else:
         features = 2 * n * (
             sum(widths_x) * sum(widths_y)
             + sum(d * d for d in widths_x)
             + sum(d * d for d in widths_y)
         )
-        n_layers = len(widths_x) + len(widths_y)
-    widths = widths_x if widths_y is None else [*widths_x, *widths_y]
-    gram = n * n * (sum(widths) + n_layers * (n_layers + 1) // 2)
+        widths = [*widths_x, *widths_y]
+    gram = n * (n + block_size) * sum(widths) + n * n * len(widths) * (len(widths) + 1) // 2
     return features, gram
 
 
-def _gram_block_bytes(n_samples, n_layers, itemsize, block_rows):
-    """Bytes of one row block of the Gram route: ``block_rows`` rows of every layer's Gram."""
-    return block_rows * n_samples * n_layers * itemsize
+def _gram_block_size(n_samples, n_layers, itemsize, memory_budget=None):
+    """Columns per block of the Gram route, or 0 when even the smallest block does not fit.
 
-
-def _linear_grid_route(n_samples, widths_x, widths_y, itemsize, memory_budget=None):
-    """Return ``"features"`` or ``"gram"``, the route of a linear-CKA grid.
-
-    The rule: the Gram route when it needs fewer floating-point operations
-    (:func:`_linear_grid_flops`) and a row block of ``min(n, 256)`` rows of every layer's
-    Gram fits in ``memory_budget`` bytes (default: scikit-learn's ``working_memory``,
-    1 GiB unless set with :func:`sklearn.config_context`); otherwise the feature route,
-    which builds no ``n x n`` matrix. For 13 x 13 layers of width ``d`` this means the Gram
-    route for ``n`` below about ``15 d`` (e.g. ``n = 4,000``, ``d = 768``) and the feature
-    route above (e.g. ``n = 20,000``, ``d <= 1,024``). ``widths_y=None``: the layers of
-    ``widths_x`` with themselves; ``itemsize``: bytes per value of the layers.
+    ``n / 8`` columns (the square blocks on the diagonal, computed whole, then add 1/8 to
+    the products), within ``[256, 1024]`` (products of fewer columns run markedly below
+    the machine's peak) and ``n``, and no more than fit in ``memory_budget`` bytes
+    (default: scikit-learn's ``working_memory``): a block holds its columns of every
+    layer's Gram.
     """
     if memory_budget is None:
         memory_budget = get_config()["working_memory"] * 2**20
-    features, gram = _linear_grid_flops(n_samples, widths_x, widths_y)
+    fitting = memory_budget // (n_samples * n_layers * itemsize)
+    least = min(n_samples, _GRAM_BLOCK_SIZES[0])
+    if fitting < least:
+        return 0
+    wanted = min(n_samples, max(least, min(n_samples // 8, _GRAM_BLOCK_SIZES[1])))
+    return int(min(wanted, fitting))
+
+
+def _linear_grid_route(n_samples, widths_x, widths_y, itemsize, memory_budget=None):
+    """Return ``(route, block_size)``, the route of a linear-CKA grid: ``"features"`` or
+    ``"gram"``, and the columns per block of the Gram route.
+
+    The rule: the Gram route when it needs fewer floating-point operations
+    (:func:`_linear_grid_flops`) and a block of its Grams fits in ``memory_budget`` bytes
+    (:func:`_gram_block_size`; default: scikit-learn's ``working_memory``, 1 GiB unless set
+    with :func:`sklearn.config_context`); otherwise the feature route, which builds no
+    ``n x n`` matrix. For 13 x 13 layers of width ``d`` this means the Gram route for
+    ``n`` below about ``13 d`` (e.g. ``n = 4,000``, ``d = 768``) and the feature route
+    above (e.g. ``n = 20,000``, ``d <= 1,024``). ``widths_y=None``: the layers of
+    ``widths_x`` with themselves; ``itemsize``: bytes per value of the layers.
+    """
     n_layers = len(widths_x) + (0 if widths_y is None else len(widths_y))
-    least_block = _gram_block_bytes(
-        n_samples, n_layers, itemsize, min(n_samples, _MIN_GRAM_BLOCK_ROWS)
-    )
-    return "gram" if gram < features and least_block <= memory_budget else "features"
-
-
-def _gram_block_rows(n_samples, n_layers, itemsize, memory_budget=None):
-    """Rows per block of the Gram route: as many as fit in the budget, at least 256 (or n)."""
-    if memory_budget is None:
-        memory_budget = get_config()["working_memory"] * 2**20
-    fitting = memory_budget // _gram_block_bytes(n_samples, n_layers, itemsize, 1)
-    return int(min(n_samples, max(fitting, _MIN_GRAM_BLOCK_ROWS)))
+    block_size = _gram_block_size(n_samples, n_layers, itemsize, memory_budget)
+    features, gram = _linear_grid_flops(n_samples, widths_x, widths_y, block_size)
+    return ("gram" if block_size and gram < features else "features"), block_size
 
 
 def _add_inner_products(total, blocks, weight):
     """Add ``weight`` times the Frobenius inner products of the rows of ``blocks`` to ``total``.
 
-    ``blocks`` holds one flattened Gram block per layer (any float dtype); the products
-    of each group of columns are taken in float64 (one symmetric product), so float32
-    Grams lose nothing in the sums.
+    ``blocks`` holds one flattened Gram block per layer. The products of groups of
+    columns run in the input precision (one symmetric product each) and are summed in
+    float64, so the rounding error does not grow with ``n``; on one thread, as the
+    products are too small to gain from more (and lose much when cores are shared).
     """
-    for start in range(0, blocks.shape[1], _INNER_PRODUCT_COLUMNS):
-        columns = blocks[:, start : start + _INNER_PRODUCT_COLUMNS].astype(np.float64)
-        total += weight * (columns @ columns.T)
+    with limit_threads(1):
+        for start in range(0, blocks.shape[1], _BLOCK_ROWS):
+            columns = blocks[:, start : start + _BLOCK_ROWS]
+            total += weight * (columns @ columns.T)
 
 
-def _linear_gram_grid(Xs, Ys, debiased, verbose, block_rows=None):
+def _linear_gram_grid(Xs, Ys, debiased, verbose, block_size):
     """Linear CKA of every pair of layers through the layers' ``n x n`` Gram matrices.
 
     Each layer is rescaled by a power of two and centred, so its Gram ``Xc Xc^T`` is
     already centred and ``<K_i, L_j> = ||Xc_i^T Yc_j||_F^2``. The Grams are never held
-    whole: they are formed in blocks of ``block_rows`` rows (default: as many as fit in
-    scikit-learn's ``working_memory``) in the input precision, and only the upper block
-    triangle, ``K[a, a]`` (a symmetric product) and ``K[a, b > a]``, counted twice. Each
-    block's inner products with every other layer's block are summed in float64.
+    whole: they are formed ``block_size`` columns at a time in the input precision, from
+    the block's first column's row on (the lower triangle, counted twice, with the square
+    block on the diagonal), so forming a Gram costs ``n^2 d + n d block_size``, not
+    ``2 n^2 d``, in plain products (a symmetric one, ``syrk``, is no faster in practice).
+    The inner products of every layer's block with every other's are summed in float64.
     """
     n = Xs[0].shape[0]
     centred_x = [_moderate_centred(X) for X in Xs]
     centred_y = centred_x if Ys is None else [_moderate_centred(Y) for Y in Ys]
     layers = centred_x if Ys is None else centred_x + centred_y
     dtype = np.result_type(*layers)
-    if block_rows is None:
-        block_rows = _gram_block_rows(n, len(layers), dtype.itemsize)
     inner = np.zeros((len(layers), len(layers)))
-    for start in tqdm(range(0, n, block_rows), disable=not verbose, desc="LinearCKA Grams"):
-        stop = min(start + block_rows, n)
-        diagonal = np.empty((len(layers), stop - start, stop - start), dtype)
-        right = np.empty((len(layers), stop - start, n - stop), dtype)
-        for block, Z in enumerate(layers):
-            rows = Z[start:stop]
-            np.matmul(rows, rows.T, out=diagonal[block])
-            np.matmul(rows, Z[stop:].T, out=right[block])
-        _add_inner_products(inner, diagonal.reshape(len(layers), -1), 1.0)
-        _add_inner_products(inner, right.reshape(len(layers), -1), 2.0)
-        del diagonal, right
-    self_terms = inner.diagonal().copy()
-    n_x = len(Xs) if Ys is not None else 0
+    buffer = np.empty(len(layers) * block_size * n, dtype)  # reused by every block
+    for start in tqdm(range(0, n, block_size), disable=not verbose, desc="LinearCKA Grams"):
+        stop = min(start + block_size, n)
+        # Columns start:stop of every Gram, from row start on: one product per layer
+        # (the tall product runs faster than its transpose).
+        shape = (len(layers), n - start, stop - start)
+        blocks = buffer[: np.prod(shape)].reshape(shape)
+        for block, Z in zip(blocks, layers):
+            np.matmul(Z[start:], Z[start:stop].T, out=block)
+        # Weight 2 on the lower triangle (it stands for the upper one too), 1 on the
+        # diagonal: zero the square block's part above its diagonal, count everything
+        # twice, then take the diagonal's products out once.
+        square = blocks[:, : stop - start]
+        square *= np.tril(np.ones((stop - start, stop - start), dtype))
+        diagonals = np.diagonal(square, axis1=1, axis2=2).astype(np.float64)
+        _add_inner_products(inner, blocks.reshape(len(layers), -1), 2.0)
+        inner -= diagonals @ diagonals.T
+    self_terms, n_x = inner.diagonal().copy(), len(Xs)
     cross = inner if Ys is None else inner[:n_x, n_x:]
     self_x, self_y = (
         (self_terms, self_terms) if Ys is None else (self_terms[:n_x], self_terms[n_x:])
@@ -492,7 +499,9 @@ def linear_cka_grid(Xs, Ys, debiased, verbose=False):
     by the route :func:`_linear_grid_route` chooses for their shapes."""
     widths_y = None if Ys is None else [Y.shape[1] for Y in Ys]
     itemsize = np.result_type(*Xs, *(Ys or [])).itemsize
-    route = _linear_grid_route(Xs[0].shape[0], [X.shape[1] for X in Xs], widths_y, itemsize)
+    route, block_size = _linear_grid_route(
+        Xs[0].shape[0], [X.shape[1] for X in Xs], widths_y, itemsize
+    )
     if route == "gram":
-        return _linear_gram_grid(Xs, Ys, debiased, verbose)
+        return _linear_gram_grid(Xs, Ys, debiased, verbose, block_size)
     return _linear_feature_grid(Xs, Ys, debiased, verbose)
