@@ -65,12 +65,12 @@ class LinearCKA(_CKA):
 
     The value is computed in feature space (``d x d`` matrices, never an ``n x n`` one)
     or through the ``n x n`` Gram matrices, whichever needs fewer operations, the Grams
-    streamed in row blocks that fit in scikit-learn's ``working_memory``
-    (:func:`sklearn.config_context`); the rule is the same for a layer grid
+    formed in blocks of columns that fit in scikit-learn's ``working_memory``
+    (:func:`sklearn.config_context`), never whole; the rule is the same for a layer grid
     (:func:`pairwise_similarity`). Float32 input is multiplied in float32 and summed in
-    float64. Each set is rescaled
-    by a power of two before any product (exact), so the value is the same at every
-    magnitude the dtype can hold, never 0 or NaN from overflow. :meth:`partial_fit`
+    float64. Each set is rescaled by a power of two before any product (exact), so the
+    value is the same at every magnitude the dtype can hold, never 0 or NaN from
+    overflow. :meth:`partial_fit`
     accumulates the exact statistics over batches of rows, for data too large for memory.
 
     Parameters
@@ -175,9 +175,9 @@ class LinearCKA(_CKA):
 
     def _compare(self, X, y):
         itemsize = np.result_type(X, y).itemsize
-        route, rows = _linear_grid_route(X.shape[0], [X.shape[1]], [y.shape[1]], itemsize)
+        route, block = _linear_grid_route(X.shape[0], [X.shape[1]], [y.shape[1]], itemsize)
         if route == "gram":
-            return float(_linear_gram_grid([X], [y], self.debiased, False, rows)[0, 0])
+            return float(_linear_gram_grid([X], [y], self.debiased, False, block)[0, 0])
         return _LinearMoments(self.debiased).update(X, y).similarity()
 
     def _grid(self, Xs, Ys, verbose=False):
