@@ -1,21 +1,21 @@
 """Peak memory of a kernel-CKA layer grid: Grams written in place vs. a list then a stack.
 
-A kernel CKA grid (RBF CKA, or linear CKA on its Gram route) needs every layer's centred
-n x n Gram matrix, then all their inner products. The library writes each Gram into one
-stacked array as it is computed; the naive baseline, run here in the same process on the
-same data, keeps the list of Grams and stacks it (a second copy of every Gram) before
-the one matrix product. Both give the same grid. Reported: the peak memory traced by
+An RBF-CKA grid needs every layer's centred n x n Gram matrix, then all their inner
+products (linear CKA's Gram route streams its Grams in blocks instead). The library
+writes each Gram into one stacked array as it is computed; the naive baseline, run here
+in the same process on the same data, keeps the list of Grams and stacks it (a second
+copy of every Gram) before the one matrix product. Both give the same grid. Reported: the peak memory traced by
 ``tracemalloc`` (numpy buffers included) during each grid, the ratio, and the seconds.
 
 Run: ``python benchmarks/bench_kernel_cka_grid_memory.py`` (n = 4,000 rows, 6 x 6 layers
-of 256 features, as in the full preset's MLP layer prediction).
+of 256 features, as in the full preset's MLP layer prediction; ``traced`` comes from
+``bench_layer_grid.py`` next to it).
 """
 
 import argparse
-import time
-import tracemalloc
 
 import numpy as np
+from bench_layer_grid import traced
 
 from sklearn_contrasim.measures import RBFCKA, pairwise_similarity
 from sklearn_contrasim.measures._cka_math import _normalise
@@ -31,17 +31,6 @@ def naive_grid(measure, Xs, Ys):
                       np.array([s for _, s in summaries_y]), measure._lower_bound)
 
 
-def traced(function):
-    """Run ``function``; return its result, its peak traced memory (MiB) and its seconds."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    result = function()
-    seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return result, peak, seconds
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=4000)
@@ -55,8 +44,8 @@ def main(argv=None):
     Ys = [X + rng.standard_normal(shape, dtype=np.float32) for X in Xs]
     measure = RBFCKA()
 
-    library, library_peak, library_seconds = traced(lambda: pairwise_similarity(measure, Xs, Ys))
-    naive, naive_peak, naive_seconds = traced(lambda: naive_grid(measure, Xs, Ys))
+    library, library_seconds, library_peak = traced(lambda: pairwise_similarity(measure, Xs, Ys))
+    naive, naive_seconds, naive_peak = traced(lambda: naive_grid(measure, Xs, Ys))
     gram_mib = args.n_samples**2 * 8 / 2**20
     print(f"RBF CKA grid, {args.n_layers} x {args.n_layers} layers, n = {args.n_samples}, "
           f"d = {args.n_features} (one float64 Gram: {gram_mib:.0f} MiB)")

@@ -1,26 +1,41 @@
-"""Time the linear-CKA layer grid against a naive per-pair float64 computation.
+"""Time exact CKA layer grids against the least time this machine's matrix products allow.
 
-Two "models" of ``--n-layers`` float32 layers (``--n-samples`` x ``--n-features``) are
-compared layer by layer (the layer-prediction benchmark's grid) three ways:
+Two "models" of ``--n-layers`` float32 layers (n rows x d features, related across models
+and from layer to layer, with non-zero means like real activations) are compared layer by
+layer, the layer-prediction benchmark's grid, for every n and d of the size preset:
 
-1. :func:`sklearn_contrasim.measures.pairwise_similarity` with :class:`LinearCKA`
-   (self-terms once per layer, cross terms batched, float32 products summed in float64);
-2. a naive loop over pairs, each converted to float64 and given the textbook
-   ``||X^T Y||_F^2 / (||X^T X||_F ||Y^T Y||_F)`` (three products per pair);
-3. the time the unavoidable products would take at this machine's measured float32
-   matrix-product throughput (one ``d x d`` product per pair and per layer).
+- Linear CKA: the grid of :func:`sklearn_contrasim.measures.pairwise_similarity` (it
+  chooses the feature or the Gram route); the FLOP-minimal time, the fewer floating-point
+  operations of the two routes (``_linear_grid_flops``, the Gram route counted as ideal
+  symmetric products) at the float32 matmul rate measured in the same process (best of 3
+  products ``A^T B``, ``A`` n x d and ``B`` n x (L d): the feature route's shape); their
+  ratio (the figure of merit: 1 is the machine's limit); the naive loop of
+  ``LinearCKA().similarity`` pair by pair, timed on ``--naive-pairs`` pairs and
+  extrapolated to all L^2; the grid's peak memory traced by ``tracemalloc`` (numpy
+  buffers included, the input excluded); and, for n <= 4,000, the largest difference from
+  the grid of the float64 copies.
+- RBF CKA (smaller n): the grid against a plain float64 numpy grid that computes each
+  layer's centred Gram once and takes all inner products in one product; both times,
+  both peaks and the largest difference.
 
-Run: ``python benchmarks/bench_layer_grid.py`` (defaults: 13 x 13 layers, n = 5,000,
-d = 768). Prints the times, the speed-up, the fraction of the matmul throughput reached
-and the largest difference between the grid and the float64 reference.
+Run: ``python benchmarks/bench_layer_grid.py`` (n in {1,000, 4,000, 20,000}, d in {256,
+768, 1,024}, 13 x 13 layers; RBF CKA at n in {1,000, 2,000}); ``--quick`` for small
+sizes. Prints markdown tables.
 """
 
 import argparse
 import time
+import tracemalloc
 
 import numpy as np
 
-from sklearn_contrasim.measures import LinearCKA, pairwise_similarity
+from sklearn_contrasim.measures import RBFCKA, LinearCKA, pairwise_similarity
+from sklearn_contrasim.measures._cka_math import _linear_grid_flops
+
+PRESETS = {
+    "full": {"n": (1000, 4000, 20_000), "d": (256, 768, 1024), "rbf_n": (1000, 2000)},
+    "quick": {"n": (500, 2000), "d": (64, 256), "rbf_n": (300,)},
+}
 
 
 def make_models(n_layers, n_samples, n_features, seed):
@@ -35,17 +50,8 @@ def make_models(n_layers, n_samples, n_features, seed):
     return model_a, model_b
 
 
-def naive_linear_cka(X, Y):
-    """Textbook linear CKA of one pair, in float64."""
-    X = X.astype(np.float64)
-    Y = Y.astype(np.float64)
-    X -= X.mean(axis=0)
-    Y -= Y.mean(axis=0)
-    return np.linalg.norm(X.T @ Y) ** 2 / (np.linalg.norm(X.T @ X) * np.linalg.norm(Y.T @ Y))
-
-
-def matmul_throughput(n_samples, n_features, n_columns, repeats=3):
-    """Best float32 ``A^T B`` throughput (flop/s) on shapes like the grid's products."""
+def matmul_rate(n_samples, n_features, n_columns, repeats=3):
+    """Best float32 ``A^T B`` rate (flop/s) on the shape of the feature route's products."""
     rng = np.random.default_rng(0)
     A = rng.standard_normal((n_samples, n_features), dtype=np.float32)
     B = rng.standard_normal((n_samples, n_columns), dtype=np.float32)
@@ -57,39 +63,96 @@ def matmul_throughput(n_samples, n_features, n_columns, repeats=3):
     return 2 * n_samples * n_features * n_columns / best
 
 
+def traced(function):
+    """Run ``function``; return its result, its seconds and its peak traced memory (MiB)."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    result = function()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return result, seconds, peak
+
+
+def naive_seconds(model_a, model_b, n_pairs):
+    """Seconds of ``LinearCKA().similarity`` on all pairs, extrapolated from ``n_pairs``."""
+    start = time.perf_counter()
+    for X, Y in zip(model_a[:n_pairs], model_b[:n_pairs]):
+        LinearCKA().similarity(X, Y)
+    return (time.perf_counter() - start) / n_pairs * len(model_a) * len(model_b)
+
+
+def linear_row(n, d, args):
+    model_a, model_b = make_models(args.n_layers, n, d, args.seed)
+    widths = [d] * args.n_layers
+    least_flops = min(_linear_grid_flops(n, widths, widths, block_size=0))
+    rate = matmul_rate(n, d, args.n_layers * d)
+    grid, seconds, peak = traced(lambda: pairwise_similarity(LinearCKA(), model_a, model_b))
+    ideal = least_flops / rate
+    naive = naive_seconds(model_a, model_b, args.naive_pairs)
+    if n <= 4000:
+        reference = pairwise_similarity(LinearCKA(), [X.astype(np.float64) for X in model_a],
+                                        [Y.astype(np.float64) for Y in model_b])
+        difference = f"{np.abs(grid - reference).max():.1e}"
+    else:
+        difference = "-"
+    return (f"| {n:,} | {d:,} | {seconds:.2f} | {least_flops / 1e12:.3f} | {rate / 1e9:.0f} "
+            f"| {ideal:.2f} | **{seconds / ideal:.2f}** | {naive:.1f} | {naive / seconds:.1f} "
+            f"| {peak:,.0f} | {difference} |")
+
+
+def plain_rbf_grid(model_a, model_b, threshold=1.0):
+    """RBF CKA of every pair in float64 numpy: each centred Gram once, one product."""
+
+    def centred_gram(X):
+        X = X.astype(np.float64)
+        X -= X.mean(axis=0)
+        sq_norms = np.einsum("ij,ij->i", X, X)
+        distances = np.maximum(sq_norms[:, None] + sq_norms[None, :] - 2 * X @ X.T, 0)
+        np.fill_diagonal(distances, 0)
+        K = np.exp(-distances / (2 * threshold**2 * np.median(distances)))
+        means = K.mean(axis=0)
+        return (K - means[:, None] - means[None, :] + means.mean()).ravel()
+
+    grams_a = np.stack([centred_gram(X) for X in model_a])
+    grams_b = np.stack([centred_gram(Y) for Y in model_b])
+    cross = grams_a @ grams_b.T
+    return cross / np.sqrt(np.outer(np.einsum("ij,ij->i", grams_a, grams_a),
+                                    np.einsum("ij,ij->i", grams_b, grams_b)))
+
+
+def rbf_row(n, d, args):
+    model_a, model_b = make_models(args.n_layers, n, d, args.seed)
+    grid, seconds, peak = traced(lambda: pairwise_similarity(RBFCKA(), model_a, model_b))
+    plain, plain_seconds, plain_peak = traced(lambda: plain_rbf_grid(model_a, model_b))
+    return (f"| {n:,} | {d:,} | {seconds:.2f} | {plain_seconds:.2f} "
+            f"| {plain_seconds / seconds:.2f} | {peak:,.0f} | {plain_peak:,.0f} "
+            f"| {np.abs(grid - plain).max():.1e} |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--n-layers", type=int, default=13)
-    parser.add_argument("--n-samples", type=int, default=5000)
-    parser.add_argument("--n-features", type=int, default=768)
+    parser.add_argument("--naive-pairs", type=int, default=3,
+                        help="pairs the naive loop is timed on, extrapolated to all pairs")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    L, n, d = args.n_layers, args.n_samples, args.n_features
-    model_a, model_b = make_models(L, n, d, args.seed)
-
-    start = time.perf_counter()
-    grid = pairwise_similarity(LinearCKA(), model_a, model_b)
-    grid_seconds = time.perf_counter() - start
-
-    start = time.perf_counter()
-    reference = np.array([[naive_linear_cka(X, Y) for Y in model_b] for X in model_a])
-    naive_seconds = time.perf_counter() - start
-
-    throughput = matmul_throughput(n, d, L * d)
-    # One d x d product per pair (cross term) and per layer (self-term): the least any
-    # exact feature-space computation must multiply.
-    unavoidable_flops = 2 * n * d * d * (L * L + 2 * L)
-    ideal_seconds = unavoidable_flops / throughput
-
-    print(f"layer grid: {L} x {L} layers, n = {n}, d = {d}, float32 input")
-    print(f"pairwise_similarity(LinearCKA()): {grid_seconds:8.2f} s")
-    print(f"naive per-pair float64:           {naive_seconds:8.2f} s")
-    print(f"speed-up:                         {naive_seconds / grid_seconds:8.2f} x")
-    print(f"float32 matmul throughput:        {throughput / 1e9:8.1f} GFLOP/s")
-    print(f"unavoidable products at that rate:{ideal_seconds:8.2f} s "
-          f"({unavoidable_flops / 1e12:.2f} TFLOP)")
-    print(f"fraction of matmul throughput:    {ideal_seconds / grid_seconds:8.2f}")
-    print(f"max |grid - float64 reference|:   {np.abs(grid - reference).max():.2e}")
+    preset = PRESETS["quick" if args.quick else "full"]
+    L = args.n_layers
+    print(f"Linear CKA, {L} x {L} float32 layers")
+    print("| n | d | grid (s) | least TFLOP | matmul GFLOP/s | FLOP-minimal (s) "
+          "| grid / minimal | naive pairs (s) | speed-up | peak MiB | max diff f64 |")
+    print("|" + "---|" * 11)
+    for n in preset["n"]:
+        for d in preset["d"]:
+            print(linear_row(n, d, args), flush=True)
+    print(f"\nRBF CKA, {L} x {L} float32 layers, against a plain float64 numpy grid")
+    print("| n | d | grid (s) | plain (s) | speed-up | peak MiB | plain peak MiB | max diff |")
+    print("|" + "---|" * 8)
+    for n in preset["rbf_n"]:
+        for d in preset["d"]:
+            print(rbf_row(n, d, args), flush=True)
 
 
 if __name__ == "__main__":

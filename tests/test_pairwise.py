@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -124,11 +125,109 @@ def test_gram_route_summarises_each_layer_once(monkeypatch):
     assert len(calls) == 5
 
 
-def test_route_choice_by_samples_versus_features():
-    assert not _cka_math._use_gram_route(5000, [768] * 13, [768] * 13)
-    assert _cka_math._use_gram_route(50, [768] * 13, [768] * 13)
-    # Never an n x n matrix when n exceeds every width, whatever the layer counts.
-    assert not _cka_math._use_gram_route(1000, [999] * 20, [999] * 20)
+def test_route_flops_are_counted_per_route():
+    n, d, L, block = 4000, 768, 13, 500
+    features, gram = _cka_math._linear_grid_flops(n, [d] * L, [d] * L, block)
+    # Features: every cross product and every self-term. Grams: the lower triangle of each
+    # of the 26 Grams (with the square blocks on the diagonal), and one symmetric product
+    # of the 26 stacked Grams (351 pairs).
+    assert features == 2 * n * d * d * (L * L + 2 * L)
+    assert gram == n * (n + block) * 2 * L * d + n * n * 2 * L * (2 * L + 1) // 2
+    assert round(features / 1e12, 2) == 0.92 and round(gram / 1e12, 2) == 0.37
+    # A list with itself: the upper triangle of pairs only.
+    features, gram = _cka_math._linear_grid_flops(n, [d, 2 * d], None, block)
+    assert features == 2 * n * (d * 3 * d + 2 * d * 2 * d)
+    assert gram == n * (n + block) * 3 * d + n * n * 3
+
+
+def test_route_choice_by_flops_and_memory_budget():
+    def route(*args, **kwargs):
+        return _cka_math._linear_grid_route(*args, **kwargs)[0]
+
+    bert = [768] * 13
+    assert route(4000, bert, bert, 4, memory_budget=2**30) == "gram"
+    assert route(20_000, bert, bert, 4, memory_budget=2**30) == "features"
+    assert route(20_000, [1024] * 13, [1024] * 13, 4, memory_budget=2**40) == "features"
+    assert route(1000, [256] * 13, None, 4, memory_budget=2**30) == "gram"
+    assert route(4000, [256] * 13, None, 4, memory_budget=2**30) == "features"
+    # The Gram route needs a block of 256 columns of every layer's Gram within the budget.
+    block = 256 * 4000 * 26 * 4
+    assert route(4000, bert, bert, 4, memory_budget=block) == "gram"
+    assert route(4000, bert, bert, 4, memory_budget=block - 1) == "features"
+    assert route(4000, bert, bert, 8, memory_budget=block) == "features"
+    # Few samples: the block is all of them.
+    assert route(50, bert, bert, 8, memory_budget=50 * 50 * 26 * 8) == "gram"
+    # The default budget is scikit-learn's working_memory (MiB).
+    with config_context(working_memory=block // 2**20 + 1):
+        assert route(4000, bert, bert, 4) == "gram"
+    with config_context(working_memory=block // 2**20 - 1):
+        assert route(4000, bert, bert, 4) == "features"
+
+
+def test_gram_blocks_are_an_eighth_of_the_samples_within_bounds_and_memory():
+    size = _cka_math._gram_block_size
+    assert size(4000, 26, 4, memory_budget=2**30) == 500
+    assert size(100_000, 26, 4, memory_budget=2**40) == 1024
+    assert size(1000, 26, 4, memory_budget=2**30) == 256
+    assert size(100, 26, 8, memory_budget=2**30) == 100
+    assert size(20_000, 26, 4, memory_budget=2**30) == 2**30 // (20_000 * 26 * 4) == 516
+    assert size(20_000, 26, 4, memory_budget=256 * 20_000 * 26 * 4 - 1) == 0
+    with config_context(working_memory=64):
+        assert size(20_000, 26, 4) == 0  # 32 columns would fit
+        assert size(20_000, 2, 4) == 64 * 2**20 // (20_000 * 2 * 4) == 419
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("debiased", [False, True], ids=["biased", "debiased"])
+@pytest.mark.parametrize("with_ys", [False, True], ids=["Ys=None", "Ys"])
+def test_gram_route_equals_feature_route_and_pairs(dtype, debiased, with_ys):
+    # Far from the origin, where float32 products of uncentred data would lose the variance.
+    Xs = [layer + 100 for layer in network(150, [20, 30, 25], dtype=dtype)]
+    noise = network(150, [10, 20], seed=1, dtype=dtype)
+    Ys = [np.hstack([Xs[1] - 100, noise[0]]), 3 * Xs[2][:, :20] + noise[1]] if with_ys else None
+    routes = [
+        _cka_math._linear_feature_grid(Xs, Ys, debiased, False),
+        _cka_math._linear_gram_grid(Xs, Ys, debiased, False, block_size=150),
+        _cka_math._linear_gram_grid(Xs, Ys, debiased, False, block_size=7),
+    ]
+    exact = pair_by_pair(LinearCKA(debiased=debiased), [X.astype(np.float64) for X in Xs],
+                         [Y.astype(np.float64) for Y in (Ys or Xs)])
+    assert np.ptp(exact) > 0.2  # varied values, not all near 0 or 1
+    tolerance = {"rtol": 1e-10, "atol": 1e-13} if dtype == np.float64 else {"atol": 1e-6}
+    for grid in routes:
+        np.testing.assert_allclose(grid, exact, **tolerance)
+
+
+def test_pairwise_similarity_and_similarity_take_the_chosen_route(monkeypatch):
+    calls = []
+    original = _cka_math._linear_gram_grid
+
+    def counting(Xs, Ys, debiased, verbose, block_size):
+        calls.append(len(Xs))
+        return original(Xs, Ys, debiased, verbose, block_size)
+
+    monkeypatch.setattr(_cka_math, "_linear_gram_grid", counting)
+    wide, narrow = network(30, [60, 50]), network(200, [5, 6])
+    pairwise_similarity(LinearCKA(), wide)
+    assert calls == [2]
+    pairwise_similarity(LinearCKA(), narrow)
+    assert calls == [2]
+    with config_context(working_memory=0):  # no room for a block of Grams
+        pairwise_similarity(LinearCKA(), wide)
+    assert calls == [2]
+
+
+def test_streamed_gram_route_holds_one_block_of_columns():
+    Xs = network(2000, [40, 50, 60])
+    expected = _cka_math._linear_feature_grid(Xs, None, True, False)
+    tracemalloc.start()
+    streamed = _cka_math._linear_gram_grid(Xs, None, True, False, block_size=16)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_allclose(streamed, expected, rtol=1e-10)
+    # Three whole 2000 x 2000 float64 Grams would take 96 MB; the centred layers take
+    # 2.4 MB, a block of 16 columns of the three Grams 0.8 MB.
+    assert peak < 8e6
 
 
 def test_feature_grid_builds_no_n_by_n_matrix():

@@ -8,14 +8,15 @@ from ..utils._sklearn_compat import Interval
 from ..utils._validation import validate_paired
 from ._cka_math import (
     _gram_summary,
-    _linear_feature_grid,
+    _linear_grid_route,
+    _linear_gram_grid,
     _linear_kernel,
     _LinearMoments,
     _normalise,
     _rbf_kernel,
     _stacked_grams,
-    _use_gram_route,
     _warn_if_kernels_are_large,
+    linear_cka_grid,
 )
 from ._closed_form import ClosedFormSimilarity
 
@@ -63,10 +64,13 @@ class LinearCKA(_CKA):
     variance (all rows equal) has similarity 0 with everything, never NaN.
 
     The value is computed in feature space (``d x d`` matrices, never an ``n x n`` one)
-    unless a set is wider than the number of samples and the Gram route is cheaper.
-    Float32 input is multiplied in float32 and summed in float64. Each set is rescaled
-    by a power of two before any product (exact), so the value is the same at every
-    magnitude the dtype can hold, never 0 or NaN from overflow. :meth:`partial_fit`
+    or through the ``n x n`` Gram matrices, whichever needs fewer operations, the Grams
+    formed in blocks of columns that fit in scikit-learn's ``working_memory``
+    (:func:`sklearn.config_context`), never whole; the rule is the same for a layer grid
+    (:func:`pairwise_similarity`). Float32 input is multiplied in float32 and summed in
+    float64. Each set is rescaled by a power of two before any product (exact), so the
+    value is the same at every magnitude the dtype can hold, never 0 or NaN from
+    overflow. :meth:`partial_fit`
     accumulates the exact statistics over batches of rows, for data too large for memory.
 
     Parameters
@@ -170,15 +174,14 @@ class LinearCKA(_CKA):
         return _linear_kernel(X)
 
     def _compare(self, X, y):
-        if _use_gram_route(X.shape[0], [X.shape[1]], [y.shape[1]]):
-            return super()._compare(X, y)
+        itemsize = np.result_type(X, y).itemsize
+        route, block = _linear_grid_route(X.shape[0], [X.shape[1]], [y.shape[1]], itemsize)
+        if route == "gram":
+            return float(_linear_gram_grid([X], [y], self.debiased, False, block)[0, 0])
         return _LinearMoments(self.debiased).update(X, y).similarity()
 
     def _grid(self, Xs, Ys, verbose=False):
-        widths_y = [Y.shape[1] for Y in (Xs if Ys is None else Ys)]
-        if _use_gram_route(Xs[0].shape[0], [X.shape[1] for X in Xs], widths_y):
-            return super()._grid(Xs, Ys, verbose)
-        return _linear_feature_grid(Xs, Ys, self.debiased, verbose)
+        return linear_cka_grid(Xs, Ys, self.debiased, verbose)
 
 
 class RBFCKA(_CKA):

@@ -8,14 +8,18 @@ floating-point range; the rescaling is exact, so values at ordinary scales are u
 import warnings
 
 import numpy as np
+from sklearn import get_config
 from tqdm.auto import tqdm
 
+from ..utils._threads import limit_threads
 from ._closed_form import centre_columns, power_of_two_rescale
 
 # Rows per block when float32 products are summed in float64.
 _BLOCK_ROWS = 2048
 # Kernel CKA warns when its n x n matrices would need more memory than this (bytes).
 _KERNEL_MEMORY_WARNING_BYTES = 2 * 1024**3
+# The least and the most columns of a block of the Gram route of linear CKA.
+_GRAM_BLOCK_SIZES = (256, 1024)
 
 
 def cross_product(A, B):
@@ -170,18 +174,132 @@ def _stacked_grams(summarize, Xs, verbose):
     return grams, squared_norms
 
 
-def _use_gram_route(n_samples, widths_x, widths_y):
-    """Whether linear CKA should go through n x n Gram matrices rather than features.
+def _linear_grid_flops(n_samples, widths_x, widths_y, block_size):
+    """Floating-point operations of the two routes of a linear-CKA grid: ``(features, gram)``.
 
-    Only when some layer is wider than ``n_samples`` (never an n x n matrix otherwise)
-    and the Gram route needs fewer multiplications.
+    ``widths_y=None`` compares the layers of ``widths_x`` with themselves. A product of
+    ``a x k`` by ``k x b`` counts ``2 a k b``; a symmetric product ``A A^T`` half of that.
+
+    - Feature route: ``2 n d_i d_j`` for the cross product of every pair of layers, and
+      ``2 n d_i^2`` for the self-term of every layer (with ``widths_y=None``, the upper
+      triangle of pairs, whose diagonal holds the self-terms).
+    - Gram route (:func:`_linear_gram_grid`, blocks of ``block_size`` columns): the lower
+      triangle of every layer's ``n x n`` Gram, ``(n^2 + n block_size) d_i``, and the
+      Frobenius inner products of the Grams, one symmetric product of the stacked Grams
+      (``n^2`` per pair of the upper triangle of all layers). The layers are centred
+      before their products, so no ``n x n`` matrix is centred.
     """
     n = n_samples
-    feature_cost = n * (
-        sum(d * d for d in widths_x) + sum(d * d for d in widths_y) + sum(widths_x) * sum(widths_y)
+    if widths_y is None:
+        features = 2 * n * sum(d * sum(widths_x[i:]) for i, d in enumerate(widths_x))
+        widths = widths_x
+    else:
+        features = 2 * n * (
+            sum(widths_x) * sum(widths_y)
+            + sum(d * d for d in widths_x)
+            + sum(d * d for d in widths_y)
+        )
+        widths = [*widths_x, *widths_y]
+    gram = n * (n + block_size) * sum(widths) + n * n * len(widths) * (len(widths) + 1) // 2
+    return features, gram
+
+
+def _gram_block_size(n_samples, n_layers, itemsize, memory_budget=None):
+    """Columns per block of the Gram route, or 0 when even the smallest block does not fit.
+
+    ``n / 8`` columns (the square blocks on the diagonal, computed whole, then add 1/8 to
+    the products), within ``[256, 1024]`` (products of fewer columns run markedly below
+    the machine's peak) and ``n``, and no more than fit in ``memory_budget`` bytes
+    (default: scikit-learn's ``working_memory``): a block holds its columns of every
+    layer's Gram.
+    """
+    if memory_budget is None:
+        memory_budget = get_config()["working_memory"] * 2**20
+    fitting = memory_budget // (n_samples * n_layers * itemsize)
+    least = min(n_samples, _GRAM_BLOCK_SIZES[0])
+    if fitting < least:
+        return 0
+    wanted = min(n_samples, max(least, min(n_samples // 8, _GRAM_BLOCK_SIZES[1])))
+    return int(min(wanted, fitting))
+
+
+def _linear_grid_route(n_samples, widths_x, widths_y, itemsize, memory_budget=None):
+    """Return ``(route, block_size)``, the route of a linear-CKA grid: ``"features"`` or
+    ``"gram"``, and the columns per block of the Gram route.
+
+    The rule: the Gram route when it needs fewer floating-point operations
+    (:func:`_linear_grid_flops`) and a block of its Grams fits in ``memory_budget`` bytes
+    (:func:`_gram_block_size`; default: scikit-learn's ``working_memory``, 1 GiB unless set
+    with :func:`sklearn.config_context`); otherwise the feature route, which builds no
+    ``n x n`` matrix. For 13 x 13 layers of width ``d`` this means the Gram route for
+    ``n`` below about ``13 d`` (e.g. ``n = 4,000``, ``d = 768``) and the feature route
+    above (e.g. ``n = 20,000``, ``d <= 1,024``). ``widths_y=None``: the layers of
+    ``widths_x`` with themselves; ``itemsize``: bytes per value of the layers.
+    """
+    n_layers = len(widths_x) + (0 if widths_y is None else len(widths_y))
+    block_size = _gram_block_size(n_samples, n_layers, itemsize, memory_budget)
+    features, gram = _linear_grid_flops(n_samples, widths_x, widths_y, block_size)
+    return ("gram" if block_size and gram < features else "features"), block_size
+
+
+def _add_inner_products(total, blocks, weight):
+    """Add ``weight`` times the Frobenius inner products of the rows of ``blocks`` to ``total``.
+
+    ``blocks`` holds one flattened Gram block per layer. The products of groups of
+    columns run in the input precision (one symmetric product each) and are summed in
+    float64, so the rounding error does not grow with ``n``; on one thread, as the
+    products are too small to gain from more (and lose much when cores are shared).
+    """
+    with limit_threads(1):
+        for start in range(0, blocks.shape[1], _BLOCK_ROWS):
+            columns = blocks[:, start : start + _BLOCK_ROWS]
+            total += weight * (columns @ columns.T)
+
+
+def _linear_gram_grid(Xs, Ys, debiased, verbose, block_size):
+    """Linear CKA of every pair of layers through the layers' ``n x n`` Gram matrices.
+
+    Each layer is rescaled by a power of two and centred, so its Gram ``Xc Xc^T`` is
+    already centred and ``<K_i, L_j> = ||Xc_i^T Yc_j||_F^2``. The Grams are never held
+    whole: they are formed ``block_size`` columns at a time in the input precision, from
+    the block's first column's row on (the lower triangle, counted twice, with the square
+    block on the diagonal), so forming a Gram costs ``n^2 d + n d block_size``, not
+    ``2 n^2 d``, in plain products (a symmetric one, ``syrk``, is no faster in practice).
+    The inner products of every layer's block with every other's are summed in float64.
+    """
+    n = Xs[0].shape[0]
+    centred_x = [_moderate_centred(X) for X in Xs]
+    centred_y = centred_x if Ys is None else [_moderate_centred(Y) for Y in Ys]
+    layers = centred_x if Ys is None else centred_x + centred_y
+    dtype = np.result_type(*layers)
+    inner = np.zeros((len(layers), len(layers)))
+    buffer = np.empty(len(layers) * block_size * n, dtype)  # reused by every block
+    for start in tqdm(range(0, n, block_size), disable=not verbose, desc="LinearCKA Grams"):
+        stop = min(start + block_size, n)
+        # Columns start:stop of every Gram, from row start on: one product per layer
+        # (the tall product runs faster than its transpose).
+        shape = (len(layers), n - start, stop - start)
+        blocks = buffer[: np.prod(shape)].reshape(shape)
+        for block, Z in zip(blocks, layers):
+            np.matmul(Z[start:], Z[start:stop].T, out=block)
+        # Weight 2 on the lower triangle (it stands for the upper one too), 1 on the
+        # diagonal: zero the square block's part above its diagonal, count everything
+        # twice, then take the diagonal's products out once.
+        square = blocks[:, : stop - start]
+        square *= np.tril(np.ones((stop - start, stop - start), dtype))
+        diagonals = np.diagonal(square, axis1=1, axis2=2).astype(np.float64)
+        _add_inner_products(inner, blocks.reshape(len(layers), -1), 2.0)
+        inner -= diagonals @ diagonals.T
+    self_terms, n_x = inner.diagonal().copy(), len(Xs)
+    cross = inner if Ys is None else inner[:n_x, n_x:]
+    self_x, self_y = (
+        (self_terms, self_terms) if Ys is None else (self_terms[:n_x], self_terms[n_x:])
     )
-    gram_cost = n * n * (sum(widths_x) + sum(widths_y) + len(widths_x) * len(widths_y))
-    return n < max(*widths_x, *widths_y) and gram_cost < feature_cost
+    if not debiased:
+        return _linear_cka_from_terms(cross, self_x, self_y, n, None, None)
+    norms_x = np.stack([_centred_row_norms(X) for X in centred_x])
+    norms_y = norms_x if Ys is None else np.stack([_centred_row_norms(Y) for Y in centred_y])
+    return _linear_cka_from_terms(cross, self_x, self_y, n, norms_x, norms_y)
 
 
 class _LinearMoments:
@@ -323,40 +441,14 @@ def _moderate_centred(X):
     return centre_columns(power_of_two_rescale(X)[0])
 
 
-def _linear_feature_grid(Xs, Ys, debiased, verbose):
-    """Linear CKA of every pair of layers in feature space (never an n x n matrix).
-
-    Each layer is first rescaled by a power of two (exact, see
-    :func:`power_of_two_rescale`). The centred layers of ``Ys`` are laid side by side, so
-    each layer of ``Xs`` meets all of them in one product (in blocks of rows summed in
-    float64); every self-term is computed once. ``Ys=None`` pairs ``Xs`` with itself: only the upper triangle is
-    computed and the self-terms are its diagonal.
+def _linear_cka_from_terms(cross, self_x, self_y, n_samples, norms_x, norms_y):
+    """Linear CKA of every pair from its HSIC terms: ``cross[i, j] = ||Xc_i^T Yc_j||_F^2``,
+    the self-terms ``||Xc_i^T Xc_i||_F^2`` and ``||Yc_j^T Yc_j||_F^2``, and, debiased, the
+    squared norms of the centred rows of every layer (one row per layer; ``None``: biased).
     """
-    n = Xs[0].shape[0]
-    layers_y = Xs if Ys is None else Ys
-    side_by_side = np.concatenate([_moderate_centred(Y) for Y in layers_y], axis=1)
-    bounds = np.cumsum([0] + [Y.shape[1] for Y in layers_y])
-    centred_y = [side_by_side[:, start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
-    centred_x = centred_y if Ys is None else [_moderate_centred(X) for X in Xs]
-    cross = np.empty((len(centred_x), len(centred_y)))
-    for i in tqdm(range(len(centred_x)), disable=not verbose, desc="LinearCKA layer grid"):
-        first = i if Ys is None else 0
-        cross[i, first:] = _block_frobenius(
-            centred_x[i], side_by_side[:, bounds[first] :], bounds[first:-1] - bounds[first]
-        )
-        if Ys is None:
-            cross[i:, i] = cross[i, i:]
-    if Ys is None:
-        self_x = self_y = cross.diagonal().copy()
-    else:
-        self_x, self_y = (
-            np.array([_block_frobenius(Z, Z, [0])[0] for Z in layers])
-            for layers in (centred_x, centred_y)
-        )
-    if not debiased:
+    if norms_x is None:
         return _normalise(cross, self_x, self_y, lower=0.0)
-    norms_y = np.stack([_centred_row_norms(Y) for Y in centred_y])
-    norms_x = norms_y if Ys is None else np.stack([_centred_row_norms(X) for X in centred_x])
+    n = n_samples
     sums_x, sums_y = norms_x.sum(axis=1), norms_y.sum(axis=1)
     return _normalise(
         _debiased_hsic(cross, norms_x @ norms_y.T, np.outer(sums_x, sums_y), n),
@@ -364,3 +456,52 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
         _debiased_hsic(self_y, _row_sq_norms(norms_y), sums_y**2, n),
         lower=-1.0,
     )
+
+
+def _linear_feature_grid(Xs, Ys, debiased, verbose):
+    """Linear CKA of every pair of layers in feature space (never an n x n matrix).
+
+    Each layer is first rescaled by a power of two (exact, see
+    :func:`power_of_two_rescale`) and centred. The centred layers of ``Ys`` are laid side
+    by side, so each layer of ``Xs`` meets all of them in one product (in blocks of rows
+    summed in float64); the layers of ``Xs`` are centred one at a time (one copy of a
+    layer at once), and every self-term is computed once. ``Ys=None`` pairs ``Xs`` with
+    itself: only the upper triangle is computed and the self-terms are its diagonal.
+    """
+    n = Xs[0].shape[0]
+    layers_y = Xs if Ys is None else Ys
+    side_by_side = np.concatenate([_moderate_centred(Y) for Y in layers_y], axis=1)
+    bounds = np.cumsum([0] + [Y.shape[1] for Y in layers_y])
+    centred_y = [side_by_side[:, start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+    cross = np.empty((len(Xs), len(layers_y)))
+    self_x = np.empty(len(Xs))
+    norms_x = np.empty((len(Xs), n)) if debiased else None
+    for i in tqdm(range(len(Xs)), disable=not verbose, desc="LinearCKA layer grid"):
+        first = i if Ys is None else 0
+        centred = centred_y[i] if Ys is None else _moderate_centred(Xs[i])
+        cross[i, first:] = _block_frobenius(
+            centred, side_by_side[:, bounds[first] :], bounds[first:-1] - bounds[first]
+        )
+        if Ys is None:
+            cross[i:, i] = cross[i, i:]
+        self_x[i] = cross[i, i] if Ys is None else _block_frobenius(centred, centred, [0])[0]
+        if debiased:
+            norms_x[i] = _centred_row_norms(centred)
+    if Ys is None:
+        return _linear_cka_from_terms(cross, self_x, self_x, n, norms_x, norms_x)
+    self_y = np.array([_block_frobenius(Y, Y, [0])[0] for Y in centred_y])
+    norms_y = np.stack([_centred_row_norms(Y) for Y in centred_y]) if debiased else None
+    return _linear_cka_from_terms(cross, self_x, self_y, n, norms_x, norms_y)
+
+
+def linear_cka_grid(Xs, Ys, debiased, verbose=False):
+    """Linear CKA of every layer of ``Xs`` with every layer of ``Ys`` (``None``: ``Xs``),
+    by the route :func:`_linear_grid_route` chooses for their shapes."""
+    widths_y = None if Ys is None else [Y.shape[1] for Y in Ys]
+    itemsize = np.result_type(*Xs, *(Ys or [])).itemsize
+    route, block_size = _linear_grid_route(
+        Xs[0].shape[0], [X.shape[1] for X in Xs], widths_y, itemsize
+    )
+    if route == "gram":
+        return _linear_gram_grid(Xs, Ys, debiased, verbose, block_size)
+    return _linear_feature_grid(Xs, Ys, debiased, verbose)

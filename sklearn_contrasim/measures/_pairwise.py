@@ -8,9 +8,9 @@ def pairwise_similarity(measure, Xs, Ys=None, *, verbose=False):
 
     Closed-form measures summarise each layer once (not once per pair). For CKA the
     self-terms are computed once per layer and the cross terms in batched products; linear
-    CKA works in feature space (no ``n x n`` matrix) unless layers are wider than the
-    number of examples and the Gram route is cheaper, and sums float32 products in
-    float64. A learned measure must already be fitted; it embeds each layer once and
+    CKA works in feature space (no ``n x n`` matrix) or through Gram matrices streamed in
+    blocks, whichever needs fewer operations (see :class:`LinearCKA`), and sums float32
+    products in float64. A learned measure must already be fitted; it embeds each layer once and
     compares the embeddings of every pair.
 
     Parameters
