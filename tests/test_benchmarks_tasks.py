@@ -1,6 +1,8 @@
 """Tasks: skipping inapplicable measures only, errors with context, hard negatives searched
 once, thread limits inside workers."""
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -105,3 +107,17 @@ def test_tasks_run_with_their_share_of_the_cores(n_jobs):
         assert torch_threads == expected
         assert pool_threads <= {expected}
     assert torch.get_num_threads() == before
+
+
+def slow_then_fast(delay):
+    time.sleep(delay)
+    return delay
+
+
+def test_progress_shows_counts_and_elapsed_time_without_an_eta(capsys):
+    # Task costs differ by orders of magnitude: an extrapolated ETA would mislead.
+    tasks = [Task(slow_then_fast, dict(delay=delay), dict(measure="M")) for delay in (0.2, 0, 0)]
+    assert run_tasks(tasks, n_jobs=1, verbose=True, description="toy") == [0.2, 0, 0]
+    progress = capsys.readouterr().err
+    assert "toy: 3/3 tasks [00:00]" in progress
+    assert "<" not in progress and "it/s" not in progress
