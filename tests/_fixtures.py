@@ -236,7 +236,8 @@ def synthetic_results():
     for measure, per_pair in [("good", [[1, 1], [1, 0]]), ("bad", [[0, 1], [0, 0]])]:
         for pair, per_layer in zip(["a", "b"], per_pair):
             for layer, hit in enumerate(per_layer):
-                rows.append(dict(benchmark="lp", dataset="d", heldout="examples", fold=0,
+                rows.append(dict(benchmark="lp", dataset="d", representation="raw",
+                                 heldout="examples", fold=0,
                                  trained_on="", x=pair, y="z", layer=layer, layer_name=str(layer),
                                  measure=measure, negatives="layers", accuracy=float(hit),
                                  n_hits=hit, n_decisions=1, chance=0.5, fit_time=0.0,

@@ -66,6 +66,7 @@ def test_runners_return_the_documented_columns(runner):
         assert results.n_decisions.eq(1).all()
     assert list(results.columns) == RESULT_COLUMNS
     assert results.benchmark.eq(runner).all()
+    assert results.representation.eq("raw").all()
     assert results.n_hits.dtype.kind == results.n_decisions.dtype.kind == "i"
     assert (results.n_decisions > 0).all()
     np.testing.assert_array_equal(results.accuracy, results.n_hits / results.n_decisions)
