@@ -27,8 +27,8 @@ REPRESENTATIONS = ("raw", "relative")
 
 #: The columns of the similarity table that ``return_similarities=True`` adds.
 SIMILARITY_COLUMNS = [
-    "benchmark", "dataset", "representation", "heldout", "fold", "x", "y", "measure", "layer_x", "layer_y",
-    "similarity",
+    "benchmark", "dataset", "representation", "heldout", "fold", "x", "y", "measure",
+    "layer_x", "layer_y", "similarity",
 ]
 
 
@@ -66,8 +66,9 @@ def layer_prediction(
     :func:`~sklearn_contrasim.measures.pairwise_similarity`.
 
     With ``representation="relative"``, every measure (closed-form and learned) compares
-    anchor-relative representations (:class:`~sklearn_contrasim.preprocessing.RelativeRepresentation`)
-    instead of the raw layers: in each example fold, ``n_anchors`` anchor examples are
+    anchor-relative representations
+    (:class:`~sklearn_contrasim.preprocessing.RelativeRepresentation`) instead of the raw
+    layers: in each example fold, ``n_anchors`` anchor examples are
     drawn once from the fold's *training* rows (with ``random_state``, the same for every
     model and layer), and each layer of each model becomes the cosines of its rows to that
     model's own representation of the anchor examples (centred with the mean of its
@@ -287,7 +288,8 @@ def _measure_tasks(name, measure, settings, row_folds, fold_arrays, random_state
                 test_pairs=[(pair, arrays[pair[0]], arrays[pair[1]]) for pair in pairs],
                 test_rows=test,
             ),
-            dict(measure=name, representation=representation, trained_on=",".join(train_models or ()), settings=served,
+            dict(measure=name, representation=representation,
+                 trained_on=",".join(train_models or ()), settings=served,
                  tested=", ".join(f"{setting['heldout']} fold {setting['fold']}"
                                   for setting in served)),
         ))

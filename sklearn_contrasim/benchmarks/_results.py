@@ -53,15 +53,17 @@ def results_frame(rows):
 def summarize(results, *, by=DEFAULT_BY, confidence=0.95):
     """Mean accuracy of every measure with its spread over folds and pairs.
 
-    Rows of different representations (the ``representation`` column) are kept apart:
-    when ``results`` has more than one and ``by`` does not name the column, it is added
-    to ``by`` after ``"benchmark"``. Rows are first pooled into *units* (all layers of one model pair, or of one test
+    Rows are first pooled into *units* (all layers of one model pair, or of one test
     language pair, in one fold and training setting: the columns of
     :data:`UNIT_COLUMNS`), each unit's accuracy being the fraction of its decisions that
     are hits (its summed ``n_hits`` over its summed ``n_decisions``). Then, per ``by``
     group and measure, the units give the mean, the standard
     deviation and a Student-t confidence interval of the mean. Grouping ``by`` a column
     of the unit (``"layer"``) summarises each value of that column separately.
+
+    Rows of different representations (the ``representation`` column) are kept apart:
+    when ``results`` has more than one and ``by`` does not name the column, it is added
+    to ``by`` after ``"benchmark"``.
 
     Parameters
     ----------
