@@ -134,13 +134,16 @@ BENCHMARK_RESULTS = "benchmark_results"
 FULL_BENCHMARK_RESULTS = "benchmark_results_full"
 
 
-def with_hit_counts(results):
-    """Return ``results`` with its integer ``n_hits`` column.
+def upgrade_stored_run(results):
+    """Return ``results`` with the columns that runs stored before them lack.
 
     Runs stored before the runners wrote ``n_hits`` (the full preset's, which take hours
     to regenerate) have only ``accuracy`` and ``n_decisions``; their hit counts are
-    recovered here, at build time, and must be whole numbers.
+    recovered here, at build time, and must be whole numbers. Runs stored before the
+    ``representation`` column compared raw representations only.
     """
+    if "representation" not in results:
+        results = results.assign(representation="raw")
     if "n_hits" in results:
         return results
     hits = results.accuracy * results.n_decisions
@@ -155,7 +158,7 @@ def run_report(folder, name, target):
     from sklearn_contrasim.benchmarks import comparison_table
 
     # Empty strings (closed-form measures have no training set) must stay strings.
-    results = with_hit_counts(pd.read_csv(folder / "results.csv", keep_default_na=False))
+    results = upgrade_stored_run(pd.read_csv(folder / "results.csv", keep_default_na=False))
     run = json.loads((folder / "run.json").read_text()) if (folder / "run.json").is_file() else {}
     parts = []
     minutes = run.get("seconds", {}).get("total", float("nan")) / 60

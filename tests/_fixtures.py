@@ -10,6 +10,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import ortho_group
 from sklearn.utils import Bunch
 
 from sklearn_contrasim import BaseSimilarity
@@ -123,6 +124,28 @@ def aligned_languages(n_samples=96, n_features=6, n_layers=2, seed=0):
     return {lang: [meaning.copy() for meaning in meanings] for lang in LANGUAGES}
 
 
+#: Shape of the synthetic seed networks of :func:`network_layers`.
+N_LAYERS, WIDTH, N_INPUTS = 6, 16, 8
+
+
+def network_layers(inputs, seed, weight_noise=0.1):
+    """The ``N_LAYERS`` hidden layers of the network of ``seed`` on ``inputs``.
+
+    The shared weights are drawn with a fixed seed; ``seed`` perturbs them and draws the
+    basis in which each layer's neurons are stored.
+    """
+    shared = np.random.RandomState(0)
+    fan_ins = [N_INPUTS] + [WIDTH] * (N_LAYERS - 1)
+    weights = [shared.randn(fan_in, WIDTH) * np.sqrt(2 / fan_in) for fan_in in fan_ins]
+    rng = np.random.RandomState(1000 + seed)
+    hidden, layers = inputs, []
+    for weight in weights:
+        noise = weight_noise * rng.randn(*weight.shape) / np.sqrt(weight.shape[0])
+        hidden = np.maximum(hidden @ (weight + noise), 0.0)
+        layers.append(hidden @ ortho_group.rvs(WIDTH, random_state=rng))
+    return layers
+
+
 def seed_models(n_models=4, n_samples=80, n_features=6, n_layers=3, seed=0):
     """Every seed holds the same layers."""
     rng = np.random.RandomState(seed)
@@ -213,7 +236,8 @@ def synthetic_results():
     for measure, per_pair in [("good", [[1, 1], [1, 0]]), ("bad", [[0, 1], [0, 0]])]:
         for pair, per_layer in zip(["a", "b"], per_pair):
             for layer, hit in enumerate(per_layer):
-                rows.append(dict(benchmark="lp", dataset="d", heldout="examples", fold=0,
+                rows.append(dict(benchmark="lp", dataset="d", representation="raw",
+                                 heldout="examples", fold=0,
                                  trained_on="", x=pair, y="z", layer=layer, layer_name=str(layer),
                                  measure=measure, negatives="layers", accuracy=float(hit),
                                  n_hits=hit, n_decisions=1, chance=0.5, fit_time=0.0,

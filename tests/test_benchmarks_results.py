@@ -56,3 +56,19 @@ def test_comparison_table_marks_missing_results():
     table = comparison_table(pd.concat([results, other]), decimals=2)
     assert table.loc["bad", "other / examples / layers"] == "n/a"
     assert table.loc["bad", "mean rank"] == "2.0"
+
+
+def test_rows_of_different_representations_are_kept_apart():
+    raw = synthetic_results()
+    # The same rows on relative representations, where "bad" hits everything.
+    relative = raw.assign(representation="relative",
+                          n_hits=np.where(raw.measure == "bad", 1, raw.n_hits))
+    mixed = pd.concat([raw, relative])
+    means = summarize(mixed).set_index(["representation", "measure"])["mean"].to_dict()
+    assert means == {("raw", "good"): 0.75, ("raw", "bad"): 0.25,
+                     ("relative", "good"): 0.75, ("relative", "bad"): 1.0}
+    table = comparison_table(mixed, decimals=2)
+    assert table.loc["bad", "lp / relative / examples / layers"] == "1.00 ± 0.00"
+    assert table.loc["bad", "lp / raw / examples / layers"] == "0.25 ± 0.35"
+    # One representation: the tables are those of before the column existed.
+    assert list(comparison_table(raw).columns) == ["lp / examples / layers", "mean rank"]

@@ -8,16 +8,20 @@ import pytest
 from _fixtures import (
     CLOSED_FORM,
     LANGUAGES,
+    N_INPUTS,
+    N_LAYERS,
     TIMINGS,
     LeakDetector,
     aligned_languages,
     image_caption_data,
+    network_layers,
     seed_models,
     tagged,
 )
 from joblib import parallel_backend
 from sklearn.model_selection import KFold, LeaveOneGroupOut
 
+from sklearn_contrasim.benchmarks import _layer_prediction
 from sklearn_contrasim.benchmarks import (
     RESULT_COLUMNS,
     SIMILARITY_COLUMNS,
@@ -62,6 +66,7 @@ def test_runners_return_the_documented_columns(runner):
         assert results.n_decisions.eq(1).all()
     assert list(results.columns) == RESULT_COLUMNS
     assert results.benchmark.eq(runner).all()
+    assert results.representation.eq("raw").all()
     assert results.n_hits.dtype.kind == results.n_decisions.dtype.kind == "i"
     assert (results.n_decisions > 0).all()
     np.testing.assert_array_equal(results.accuracy, results.n_hits / results.n_decisions)
@@ -259,3 +264,97 @@ def test_layer_prediction_shares_closed_form_grids_between_settings():
     assert len(merged) == len(seeds) > 0
     np.testing.assert_array_equal(merged.similarity_x, merged.similarity_y)
     assert set(results.trained_on) == {""} and results.fit_time.eq(0.0).all()
+
+
+@pytest.fixture(scope="module")
+def rotated_seeds():
+    """Six seeds of one synthetic network, each layer in its own basis of neurons: 300
+    training rows, 100 test rows; seeds 0-2 train, seeds 3-5 are held out."""
+    inputs = np.random.RandomState(0).randn(400, N_INPUTS)
+    data = {f"seed{seed}": network_layers(inputs, seed) for seed in range(6)}
+    return dict(data=data, cv=[(np.arange(300), np.arange(300, 400))],
+                model_cv=[(np.arange(3), np.arange(3, 6))])
+
+
+def test_relative_representation_lets_measures_identify_layers_of_unseen_seeds(rotated_seeds):
+    contrasim = ContraSim(dim=16, hidden_layer_sizes=(32,), batch_size=100, lr=3e-3,
+                          max_epochs=20, temperature=0.1, random_state=0)
+    results = layer_prediction(
+        rotated_seeds["data"], {"ContraSim": contrasim, "Dot": DotProduct()}, heldout="seeds",
+        representation=("raw", "relative"), n_anchors=32, cv=rotated_seeds["cv"],
+        model_cv=rotated_seeds["model_cv"])
+    accuracy = results.groupby(["representation", "measure"]).accuracy.mean()
+    chance = 1 / N_LAYERS
+    # Raw neurons of unseen seeds are rotated: neither a learned nor a row-wise measure
+    # finds the layers ...
+    assert accuracy["raw", "ContraSim"] < 2 * chance
+    assert accuracy["raw", "Dot"] < 2 * chance
+    # ... their relative representations are comparable, for every measure.
+    assert accuracy["relative", "ContraSim"] >= 0.8
+    assert accuracy["relative", "Dot"] >= 3 * chance
+    assert set(results.trained_on[results.measure == "ContraSim"]) == {"seed0,seed1,seed2"}
+    assert set(results.x) | set(results.y) == {"seed3", "seed4", "seed5"}
+
+
+def test_raw_results_do_not_change_when_relative_ones_are_added(rotated_seeds):
+    kwargs = dict(heldout="seeds", cv=rotated_seeds["cv"], model_cv=rotated_seeds["model_cv"],
+                  n_anchors=16)
+    raw = layer_prediction(rotated_seeds["data"], [LinearCKA()], **kwargs)
+    both = layer_prediction(rotated_seeds["data"], [LinearCKA()],
+                            representation=("raw", "relative"), **kwargs)
+    assert set(raw.representation) == {"raw"}
+    assert both.representation.value_counts().to_dict() == {"raw": len(raw), "relative": len(raw)}
+    columns = ["x", "y", "layer", "accuracy"]
+    pd.testing.assert_frame_equal(
+        both[both.representation == "raw"][columns].reset_index(drop=True), raw[columns])
+
+
+def test_relative_anchors_are_training_rows_shared_by_every_model_and_layer(monkeypatch):
+    fitted = []
+
+    class RecordingRelativeRepresentation(_layer_prediction.RelativeRepresentation):
+        def fit(self, X, y=None):
+            fitted.append((X[:, 0].copy(), X[self.anchors, 0].copy()))
+            return super().fit(X, y)
+
+    monkeypatch.setattr(_layer_prediction, "RelativeRepresentation",
+                        RecordingRelativeRepresentation)
+    # Column 0 of every layer is its row index.
+    data = {name: [np.column_stack([np.arange(80), layer]) for layer in layers]
+            for name, layers in seed_models(n_models=4).items()}
+    folds = list(KFold(2, shuffle=True, random_state=0).split(np.zeros(80)))
+    results, similarities = layer_prediction(
+        data, [LinearCKA()], heldout="examples", representation="relative", n_anchors=10,
+        cv=folds, return_similarities=True)
+    assert len(fitted) == 2 * 4 * 3  # once per example fold, model and layer
+    for fold, (train, _) in enumerate(folds):
+        per_fold = fitted[fold * 12:(fold + 1) * 12]
+        for rows, anchor_rows in per_fold:
+            np.testing.assert_array_equal(rows, train)  # fitted on training rows only
+            np.testing.assert_array_equal(anchor_rows, per_fold[0][1])
+            assert len(anchor_rows) == 10 and set(anchor_rows) <= set(train)
+    assert set(results.representation) == set(similarities.representation) == {"relative"}
+
+
+def test_relative_anchors_follow_random_state(rotated_seeds):
+    def relative_similarities(random_state):
+        return layer_prediction(
+            rotated_seeds["data"], [LinearCKA()], heldout="examples", representation="relative",
+            n_anchors=8, cv=rotated_seeds["cv"], random_state=random_state,
+            return_similarities=True)[1].similarity.to_numpy()
+
+    np.testing.assert_array_equal(relative_similarities(0), relative_similarities(0))
+    assert not np.allclose(relative_similarities(0), relative_similarities(1))
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(representation="relatve"), "representation must be 'raw', 'relative' or both"),
+    (dict(representation=()), "representation must be 'raw', 'relative' or both"),
+    (dict(representation="relative", n_anchors=0), "n_anchors must be a positive int"),
+    (dict(representation="relative", n_anchors=2.5), "n_anchors must be a positive int"),
+    (dict(representation="relative", n_anchors=41),
+     "n_anchors=41 is more than the 40 training rows of example fold 0"),
+])
+def test_layer_prediction_rejects_bad_representation_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        layer_prediction(seed_models(), [LinearCKA()], heldout="examples", cv=2, **kwargs)

@@ -13,33 +13,14 @@ from itertools import permutations
 
 import numpy as np
 import pytest
-from scipy.stats import ortho_group
+from _fixtures import N_INPUTS, N_LAYERS, network_layers
 
 from sklearn_contrasim.contrasim import ContraSim
 from sklearn_contrasim.measures import pairwise_similarity
 from sklearn_contrasim.preprocessing import RelativeRepresentation
 
-N_LAYERS, WIDTH, N_INPUTS = 6, 16, 8
 TRAINING_SEEDS, UNSEEN_SEEDS = (0, 1, 2), (3, 4, 5)
 CHANCE = 1 / N_LAYERS
-
-
-def network_layers(inputs, seed, weight_noise=0.1):
-    """The ``N_LAYERS`` hidden layers of the network of ``seed`` on ``inputs``.
-
-    The shared weights are drawn with a fixed seed; ``seed`` perturbs them and draws the
-    basis in which each layer's neurons are stored.
-    """
-    shared = np.random.RandomState(0)
-    fan_ins = [N_INPUTS] + [WIDTH] * (N_LAYERS - 1)
-    weights = [shared.randn(fan_in, WIDTH) * np.sqrt(2 / fan_in) for fan_in in fan_ins]
-    rng = np.random.RandomState(1000 + seed)
-    hidden, layers = inputs, []
-    for weight in weights:
-        noise = weight_noise * rng.randn(*weight.shape) / np.sqrt(weight.shape[0])
-        hidden = np.maximum(hidden @ (weight + noise), 0.0)
-        layers.append(hidden @ ortho_group.rvs(WIDTH, random_state=rng))
-    return layers
 
 
 def relative_layers(train_layers, test_layers):

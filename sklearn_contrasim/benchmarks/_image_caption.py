@@ -145,7 +145,8 @@ def image_caption(
                             test_rows=test, negatives=negatives, retrieval=retrieval,
                         ),
                         dict(
-                            benchmark="image_caption", dataset=dataset, heldout="pairs",
+                            benchmark="image_caption", dataset=dataset, representation="raw",
+                            heldout="pairs",
                             fold=fold, trained_on="train pairs", x=image_model, y=text_model,
                             layer=image_layer,
                             layer_name=(f"{layer_names[image_model][image_layer]} / "

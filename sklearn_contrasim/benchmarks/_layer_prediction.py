@@ -8,8 +8,10 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, check_cv
+from sklearn.utils import check_random_state
 
 from ..measures import pairwise_similarity
+from ..preprocessing import RelativeRepresentation
 from ._inputs import (
     check_layers,
     check_measures,
@@ -21,11 +23,12 @@ from ._results import results_frame
 from ._tasks import Task, is_set_level, run_tasks, seeded_clone
 
 HELDOUT = ("examples", "seeds")
+REPRESENTATIONS = ("raw", "relative")
 
 #: The columns of the similarity table that ``return_similarities=True`` adds.
 SIMILARITY_COLUMNS = [
-    "benchmark", "dataset", "heldout", "fold", "x", "y", "measure", "layer_x", "layer_y",
-    "similarity",
+    "benchmark", "dataset", "representation", "heldout", "fold", "x", "y", "measure",
+    "layer_x", "layer_y", "similarity",
 ]
 
 
@@ -36,6 +39,8 @@ def layer_prediction(
     models=None,
     layers=None,
     heldout=HELDOUT,
+    representation="raw",
+    n_anchors=256,
     cv=None,
     model_cv=None,
     dataset="custom",
@@ -60,6 +65,16 @@ def layer_prediction(
     test examples. Grids are computed with
     :func:`~sklearn_contrasim.measures.pairwise_similarity`.
 
+    With ``representation="relative"``, every measure (closed-form and learned) compares
+    anchor-relative representations
+    (:class:`~sklearn_contrasim.preprocessing.RelativeRepresentation`) instead of the raw
+    layers: in each example fold, ``n_anchors`` anchor examples are
+    drawn once from the fold's *training* rows (with ``random_state``, the same for every
+    model and layer), and each layer of each model becomes the cosines of its rows to that
+    model's own representation of the anchor examples (centred with the mean of its
+    training rows). Layers of seeds whose neurons differ by a rotation then become
+    comparable, so a learned measure can be tested on seeds it never saw.
+
     Two held-out settings (``heldout``):
 
     - ``"examples"``: train on the training examples of every model, test on the test
@@ -82,6 +97,13 @@ def layer_prediction(
         Layers used (all when None); the candidates of every prediction.
     heldout : {"examples", "seeds"} or tuple of them, default=("examples", "seeds")
         Held-out settings to run.
+    representation : {"raw", "relative"} or tuple of them, default="raw"
+        Representations the measures compare: the layers themselves, their
+        anchor-relative representations, or both (a ``representation`` column tells
+        their rows apart).
+    n_anchors : int, default=256
+        Number of anchor examples of ``representation="relative"``, drawn from the
+        training rows of each example fold (at most the fold's number of training rows).
     cv : int, splitter, iterable or None, default=None
         Split over examples: None uses the data set's ``test_fold`` (a shuffled 3-fold KFold
         for a plain mapping), an int a shuffled KFold, or any
@@ -105,7 +127,8 @@ def layer_prediction(
     Returns
     -------
     results : pandas.DataFrame
-        One row per (held-out setting, fold, model pair, layer of ``A``, measure) with
+        One row per (representation, held-out setting, fold, model pair, layer of ``A``,
+        measure) with
         the columns of :data:`RESULT_COLUMNS`: ``accuracy`` and ``n_hits`` are 1 or 0
         (one decision),
         ``negatives`` is ``"layers"`` (the other layers of ``B``), ``trained_on`` names
@@ -139,6 +162,7 @@ def layer_prediction(
     heldout = (heldout,) if isinstance(heldout, str) else tuple(heldout)
     if not heldout or not set(heldout) <= set(HELDOUT):
         raise ValueError(f"heldout must be 'examples', 'seeds' or both, got {heldout!r}.")
+    kinds = _check_representation(representation, n_anchors)
     measures = check_measures(measures)
     n_samples = representations[models[0]][0].shape[0]
     row_folds = row_splits(cv, test_fold, n_samples, random_state)
@@ -146,10 +170,17 @@ def layer_prediction(
     # The whole arrays, not row slices: tasks slice rows themselves, so no copy is made
     # per task here, and joblib memory-maps each array once for all workers.
     arrays = {model: [representations[model][layer] for layer in layers] for model in models}
-    tasks = [
-        task for name, measure in measures.items()
-        for task in _measure_tasks(name, measure, settings, row_folds, arrays, random_state)
-    ]
+    tasks = []
+    for kind in kinds:
+        if kind == "raw":
+            fold_arrays = [arrays] * len(row_folds)
+        else:
+            fold_arrays = _relative_arrays(arrays, row_folds, n_anchors, random_state)
+        tasks += [
+            task for name, measure in measures.items()
+            for task in _measure_tasks(name, measure, settings, row_folds, fold_arrays,
+                                       random_state, kind)
+        ]
     outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="layer prediction")
     rows, similarities = [], []
     for task, output in zip(tasks, outputs):
@@ -158,7 +189,8 @@ def layer_prediction(
         fit_time, grids = output
         for setting in task.context["settings"]:
             context = dict(
-                benchmark="layer_prediction", dataset=dataset, heldout=setting["heldout"],
+                benchmark="layer_prediction", dataset=dataset,
+                representation=task.context["representation"], heldout=setting["heldout"],
                 fold=setting["fold"], trained_on=task.context["trained_on"],
                 measure=task.context["measure"],
             )
@@ -172,6 +204,41 @@ def layer_prediction(
     if return_similarities:
         return results, pd.DataFrame(similarities, columns=SIMILARITY_COLUMNS)
     return results
+
+
+def _check_representation(representation, n_anchors):
+    """Return the representations to run as a tuple; check ``n_anchors``."""
+    kinds = (representation,) if isinstance(representation, str) else tuple(representation)
+    if not kinds or not set(kinds) <= set(REPRESENTATIONS):
+        raise ValueError(
+            f"representation must be 'raw', 'relative' or both, got {representation!r}.")
+    if (isinstance(n_anchors, bool) or not isinstance(n_anchors, Integral)
+            or n_anchors < 1):
+        raise ValueError(f"n_anchors must be a positive int, got {n_anchors!r}.")
+    return tuple(dict.fromkeys(kinds))
+
+
+def _relative_arrays(arrays, row_folds, n_anchors, random_state):
+    """Every model's layers as anchor-relative representations, once per example fold.
+
+    The anchors of a fold are ``n_anchors`` of its training rows, drawn once for every
+    model and layer; each layer's transformer is fitted on the fold's training rows only
+    (anchors and centring mean), then transforms every row.
+    """
+    rng = check_random_state(random_state)
+    fold_arrays = []
+    for fold, (train, _) in enumerate(row_folds):
+        if n_anchors > len(train):
+            raise ValueError(
+                f"n_anchors={n_anchors} is more than the {len(train)} training rows of "
+                f"example fold {fold}; the anchors are drawn from the training rows.")
+        anchors = rng.choice(len(train), n_anchors, replace=False)
+        fold_arrays.append({
+            model: [RelativeRepresentation(anchors=anchors).fit(layer[train]).transform(layer)
+                    for layer in model_layers]
+            for model, model_layers in arrays.items()
+        })
+    return fold_arrays
 
 
 def _settings(heldout, models, n_row_folds, model_cv):
@@ -192,8 +259,10 @@ def _settings(heldout, models, n_row_folds, model_cv):
     return settings
 
 
-def _measure_tasks(name, measure, settings, row_folds, arrays, random_state):
-    """The tasks of one measure: a set-level measure is fitted once per setting and fold
+def _measure_tasks(name, measure, settings, row_folds, fold_arrays, random_state,
+                   representation):
+    """The tasks of one measure on one representation (``fold_arrays[row_fold]``: the
+    arrays of each example fold): a set-level measure is fitted once per setting and fold
     on its training models; another measure learns nothing from them, so it computes one
     grid per (example fold, pair), shared by every setting that tests that pair."""
     if is_set_level(measure):
@@ -207,6 +276,7 @@ def _measure_tasks(name, measure, settings, row_folds, arrays, random_state):
     tasks = []
     for row_fold, served, train_models in groups:
         train, test = row_folds[row_fold]
+        arrays = fold_arrays[row_fold]
         pairs = list(dict.fromkeys(pair for setting in served for pair in setting["pairs"]))
         tasks.append(Task(
             _fit_and_grids,
@@ -218,7 +288,8 @@ def _measure_tasks(name, measure, settings, row_folds, arrays, random_state):
                 test_pairs=[(pair, arrays[pair[0]], arrays[pair[1]]) for pair in pairs],
                 test_rows=test,
             ),
-            dict(measure=name, trained_on=",".join(train_models or ()), settings=served,
+            dict(measure=name, representation=representation,
+                 trained_on=",".join(train_models or ()), settings=served,
                  tested=", ".join(f"{setting['heldout']} fold {setting['fold']}"
                                   for setting in served)),
         ))

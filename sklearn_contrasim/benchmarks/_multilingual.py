@@ -159,7 +159,8 @@ def multilingual(
                             negatives=negatives, retrieval=retrieval,
                         ),
                         dict(
-                            benchmark="multilingual", dataset=dataset, heldout="languages",
+                            benchmark="multilingual", dataset=dataset, representation="raw",
+                            heldout="languages",
                             fold=fold, trained_on=trained_on, layer=layer,
                             layer_name=layer_names[languages[0]][layer], measure=name,
                             chance=1 / (n_negatives + 1),

@@ -155,7 +155,10 @@ def write_report(results, output, *, similarities=None, run=None, overwrite=Fals
         summarize(layered, by=("benchmark", "dataset", "heldout", "negatives", "layer"))
         if len(layered) else layered
     )
-    for key, part in by_layer.groupby(["benchmark", "dataset", "heldout", "negatives"]):
+    # summarize adds "representation" to the keys when the results mix representations.
+    curve_keys = [key for key in ("benchmark", "dataset", "representation", "heldout",
+                                  "negatives") if key in by_layer]
+    for key, part in by_layer.groupby(curve_keys):
         if part.layer.nunique() > 1:
             name = "_".join(map(str, key))
             ax = plot_accuracy_per_layer(part, title=" / ".join(map(str, key)))

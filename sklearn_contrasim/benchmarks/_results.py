@@ -9,6 +9,7 @@ from scipy import stats
 RESULT_COLUMNS = [
     "benchmark",
     "dataset",
+    "representation",
     "heldout",
     "fold",
     "trained_on",
@@ -33,6 +34,17 @@ UNIT_COLUMNS = ["benchmark", "dataset", "heldout", "fold", "trained_on", "x", "y
 DEFAULT_BY = ("benchmark", "heldout", "negatives")
 
 
+def comparison_keys(results, by):
+    """``by`` as a list, with ``"representation"`` inserted after ``"benchmark"`` when
+    ``results`` mixes representations (raw and anchor-relative) and ``by`` lacks it, so
+    that rows of different representations are never pooled."""
+    by = [by] if isinstance(by, str) else list(by)
+    if ("representation" in results and "representation" not in by
+            and results["representation"].nunique() > 1):
+        by.insert(1 if "benchmark" in by[:1] else 0, "representation")
+    return by
+
+
 def results_frame(rows):
     """Return the tidy result table (the documented columns, in order) of a list of row dicts."""
     return pd.DataFrame(rows, columns=RESULT_COLUMNS).astype({"n_hits": int, "n_decisions": int})
@@ -48,6 +60,10 @@ def summarize(results, *, by=DEFAULT_BY, confidence=0.95):
     group and measure, the units give the mean, the standard
     deviation and a Student-t confidence interval of the mean. Grouping ``by`` a column
     of the unit (``"layer"``) summarises each value of that column separately.
+
+    Rows of different representations (the ``representation`` column) are kept apart:
+    when ``results`` has more than one and ``by`` does not name the column, it is added
+    to ``by`` after ``"benchmark"``.
 
     Parameters
     ----------
@@ -79,7 +95,7 @@ def summarize(results, *, by=DEFAULT_BY, confidence=0.95):
     0    good   0.8  0.141421     1
     1     bad   0.5  0.000000     2
     """
-    by = [by] if isinstance(by, str) else list(by)
+    by = comparison_keys(results, by)
     missing = sorted(set(UNIT_COLUMNS + by + ["n_hits", "n_decisions", "chance"]) - set(results))
     if missing:
         raise ValueError(f"results lacks the columns {missing}; pass a runner's result table.")
@@ -121,7 +137,9 @@ def comparison_table(results, *, by=DEFAULT_BY, interval="std", confidence=0.95,
     results : pandas.DataFrame
         A runner's result table (or several, concatenated).
     by : sequence of str, default=("benchmark", "heldout", "negatives")
-        Columns whose values make the table's columns (joined with ``" / "``).
+        Columns whose values make the table's columns (joined with ``" / "``);
+        ``"representation"`` is added after ``"benchmark"`` when ``results`` mixes
+        representations (see :func:`summarize`).
     interval : {"std", "ci"}, default="std"
         ``"std"``: ``mean ± std`` over units; ``"ci"``: ``mean [low, high]``, the
         Student-t confidence interval of the mean.
@@ -155,7 +173,7 @@ def comparison_table(results, *, by=DEFAULT_BY, interval="std", confidence=0.95,
     """
     if interval not in ("std", "ci"):
         raise ValueError(f"interval must be 'std' or 'ci', got {interval!r}.")
-    by = [by] if isinstance(by, str) else list(by)
+    by = comparison_keys(results, by)
     summary = summarize(results, by=by, confidence=confidence)
     column = summary[by].astype(str).agg(" / ".join, axis=1)
     if interval == "std":
