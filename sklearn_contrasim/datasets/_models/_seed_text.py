@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ...utils._threads import limit_threads
 from .._extract._transformers import (
     encode_texts,
     hidden_state_names,
@@ -29,7 +30,7 @@ from .._sources._catalogs import load_english_sentences
 from .._splits import test_fold
 from .._store import content_key, warn_corrupt
 from ._minilm import minilm_path
-from ._seeds import one_thread, seeded, train_seeds
+from ._seeds import seeded, train_seeds
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 ARCHITECTURE_KEYS = ("n_layers", "hidden_size", "n_heads")
@@ -220,7 +221,7 @@ def train_masked_lm(
     generator = torch.Generator().manual_seed(seed)
     losses = []
     model.train()
-    with one_thread():
+    with limit_threads(1):
         for _ in tqdm(range(steps), desc=f"masked LM seed {seed}", disable=not verbose):
             losses.append(_masked_lm_step(
                 model, encoded, tokenizer, generator=generator, optimizer=optimizer,

@@ -8,11 +8,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ...utils._threads import limit_threads
 from .._extract._torch import module_outputs
 from .._sources._fashion_mnist import fashion_mnist_tensor, load_fashion_mnist
 from .._splits import random_test_fold
 from .._store import content_key
-from ._seeds import one_thread, seeded, train_seeds
+from ._seeds import seeded, train_seeds
 
 VISION_ARCHITECTURES = ("mlp", "cnn")
 ARCHITECTURE_KEYS = {"mlp": ("n_layers", "width"), "cnn": ("channels", "width")}
@@ -145,7 +146,7 @@ def train_vision_model(
     progress = tqdm(
         total=epochs * n_batches, desc=f"{architecture} seed {seed}", disable=not verbose
     )
-    with one_thread(), progress as bar:
+    with limit_threads(1), progress as bar:
         for _ in range(epochs):
             order = torch.randperm(len(inputs), generator=generator)
             for batch in order.split(batch_size):

@@ -1,8 +1,9 @@
 """Models trained here from several seeds: seeded torch state, parallel training, checkpoints.
 
 Training is deterministic per seed: weights are initialised inside :func:`seeded` (so no
-global random state leaks in or out), training runs on one thread (:func:`one_thread`),
-and each trained model is saved once as a checksummed checkpoint (see ``_store``).
+global random state leaks in or out), training runs on one thread (``limit_threads(1)`` of
+``sklearn_contrasim.utils._threads``), and each trained model is saved once as a checksummed
+checkpoint (see ``_store``).
 """
 
 import io
@@ -25,22 +26,6 @@ def seeded(seed):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
-
-
-@contextmanager
-def one_thread():
-    """Run torch on one CPU thread inside the block, restoring the thread count after.
-
-    These models are too small to gain from intra-op parallelism (one thread is as fast
-    on 2 cores, and much faster when other processes share them), and the trained
-    weights then do not depend on the machine's core count.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _read_checkpoint(path):
