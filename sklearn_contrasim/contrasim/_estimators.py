@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from .._base import BaseSimilarity
 from ..utils._sklearn_compat import Interval, StrOptions
 from ..utils._threads import limit_threads
+from ..utils._torch import seeded
 from ._encoder import PairEncoder, SetEncoder
 from ._losses import PositiveCKALoss, PositiveCosineLoss, SupConLoss, linear_cka, paired_logits
 from ._net import ContrastiveNet, EpochProgressBar, FiniteLossGuard, PairDataset, keep_batch
@@ -310,8 +311,7 @@ class _LearnedSimilarity(BaseSimilarity):
             **{f"criterion__{key}": value for key, value in criterion_params.items()},
         )
         cuda_devices = list(range(torch.cuda.device_count())) if device == "cuda" else []
-        with limit_threads(self.n_threads), torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
+        with limit_threads(self.n_threads), seeded(seed, devices=cuda_devices):
             net.fit(dataset, y=None)
         self.net_ = net
         self.history_ = net.history

@@ -18,6 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ...utils._threads import limit_threads
+from ...utils._torch import seeded
 from .._extract._transformers import (
     encode_texts,
     hidden_state_names,
@@ -30,7 +31,7 @@ from .._sources._catalogs import load_english_sentences
 from .._splits import test_fold
 from .._store import content_key, warn_corrupt
 from ._minilm import minilm_path
-from ._seeds import seeded, train_seeds
+from ._seeds import train_seeds
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 ARCHITECTURE_KEYS = ("n_layers", "hidden_size", "n_heads")

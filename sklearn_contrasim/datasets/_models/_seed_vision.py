@@ -9,11 +9,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ...utils._threads import limit_threads
+from ...utils._torch import seeded
 from .._extract._torch import module_outputs
 from .._sources._fashion_mnist import fashion_mnist_tensor, load_fashion_mnist
 from .._splits import random_test_fold
 from .._store import content_key
-from ._seeds import seeded, train_seeds
+from ._seeds import train_seeds
 
 VISION_ARCHITECTURES = ("mlp", "cnn")
 ARCHITECTURE_KEYS = {"mlp": ("n_layers", "width"), "cnn": ("channels", "width")}

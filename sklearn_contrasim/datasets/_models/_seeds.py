@@ -1,14 +1,13 @@
 """Models trained here from several seeds: seeded torch state, parallel training, checkpoints.
 
-Training is deterministic per seed: weights are initialised inside :func:`seeded` (so no
-global random state leaks in or out), training runs on one thread (``limit_threads(1)`` of
-``sklearn_contrasim.utils._threads``), and each trained model is saved once as a checksummed
-checkpoint (see ``_store``).
+Training is deterministic per seed: weights are initialised inside ``seeded(seed)`` of
+``sklearn_contrasim.utils._torch`` (so no global random state leaks in or out), training runs
+on one thread (``limit_threads(1)`` of ``sklearn_contrasim.utils._threads``), and each
+trained model is saved once as a checksummed checkpoint (see ``_store``).
 """
 
 import io
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,14 +17,6 @@ import torch
 from joblib import Parallel, delayed
 
 from .._store import _CorruptFile, read_file, warn_corrupt, write_file
-
-
-@contextmanager
-def seeded(seed):
-    """Draw from torch's global generator seeded with ``seed`` inside the block only."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 def _read_checkpoint(path):
