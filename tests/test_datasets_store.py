@@ -21,6 +21,7 @@ from sklearn_contrasim.datasets import (
 )
 from sklearn_contrasim.datasets import _splits, _store
 from sklearn_contrasim.datasets._models import _seed_text, _seed_vision, _seeds
+from sklearn_contrasim.utils._torch import seeded
 
 from _fixtures import needs_fashion_mnist
 
@@ -128,7 +129,7 @@ def test_other_write_errors_also_leave_no_temporary_file(tmp_path):
 
 
 def tiny_model(seed):
-    with _seeds.seeded(seed):
+    with seeded(seed):
         return torch.nn.Linear(2, 1)
 
 
