@@ -36,8 +36,8 @@ def test_summarize_counts_integer_hits_not_rounded_accuracies():
 def test_comparison_table_and_markdown():
     table = comparison_table(synthetic_results(), decimals=2)
     assert list(table.index) == ["good", "bad", "chance"]
-    assert table.loc["good", "lp / examples / layers"] == "0.75 ± 0.35"
-    assert table.loc["chance", "lp / examples / layers"] == "0.50"
+    assert table.loc["good", "lp / d / examples / layers"] == "0.75 ± 0.35"
+    assert table.loc["chance", "lp / d / examples / layers"] == "0.50"
     ci = comparison_table(synthetic_results(), interval="ci", decimals=2)
     assert ci.loc["good"].iloc[0].startswith("0.75 [")
     markdown = to_markdown(table)
@@ -54,7 +54,7 @@ def test_comparison_table_marks_missing_results():
     results = synthetic_results()
     other = results[results.measure == "good"].assign(benchmark="other")
     table = comparison_table(pd.concat([results, other]), decimals=2)
-    assert table.loc["bad", "other / examples / layers"] == "n/a"
+    assert table.loc["bad", "other / d / examples / layers"] == "n/a"
     assert table.loc["bad", "mean rank"] == "2.0"
 
 
@@ -68,7 +68,7 @@ def test_rows_of_different_representations_are_kept_apart():
     assert means == {("raw", "good"): 0.75, ("raw", "bad"): 0.25,
                      ("relative", "good"): 0.75, ("relative", "bad"): 1.0}
     table = comparison_table(mixed, decimals=2)
-    assert table.loc["bad", "lp / relative / examples / layers"] == "1.00 ± 0.00"
-    assert table.loc["bad", "lp / raw / examples / layers"] == "0.25 ± 0.35"
+    assert table.loc["bad", "lp / d / relative / examples / layers"] == "1.00 ± 0.00"
+    assert table.loc["bad", "lp / d / raw / examples / layers"] == "0.25 ± 0.35"
     # One representation: the tables are those of before the column existed.
-    assert list(comparison_table(raw).columns) == ["lp / examples / layers", "mean rank"]
+    assert list(comparison_table(raw).columns) == ["lp / d / examples / layers", "mean rank"]

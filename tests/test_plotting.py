@@ -4,8 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+from matplotlib.container import BarContainer
 
 from sklearn_contrasim.plotting import (
+    measure_styles,
     plot_accuracy_per_layer,
     plot_measure_bars,
     plot_similarity_heatmap,
@@ -50,6 +53,12 @@ def similarity_table():
 
 def legend_texts(legend):
     return [text.get_text() for text in legend.get_texts()]
+
+
+def bar_containers(ax):
+    """Each measure's bars, by its label."""
+    return {container.get_label(): container for container in ax.containers
+            if isinstance(container, BarContainer)}
 
 
 def error_bar_values(ax):
@@ -148,6 +157,52 @@ def test_measure_bars_group_by_comparison():
         "multilingual\nrandom", "image_caption\nrandom"]
 
 
+def test_measure_bars_never_pool_two_data_sets():
+    summary = pd.concat([bars_summary().assign(dataset="first"),
+                         bars_summary().assign(dataset="second", mean=0.2)])
+    ax = plot_measure_bars(summary, by=["benchmark", "negatives"])
+    assert [label.get_text() for label in ax.get_xticklabels()] == [
+        "multilingual\nfirst\nrandom", "image_caption\nfirst\nrandom",
+        "multilingual\nsecond\nrandom", "image_caption\nsecond\nrandom"]
+    heights = [round(float(bar.get_height()), 2) for bar in ax.patches]
+    assert heights == [0.9, 0.7, 0.2, 0.2, 0.5, 0.3, 0.2, 0.2]
+    # A new figure is wide enough for its comparisons.
+    narrow = plot_measure_bars(bars_summary(), by="benchmark")
+    assert ax.figure.get_figwidth() > narrow.figure.get_figwidth()
+    with pytest.raises(ValueError, match=r"several rows for a measure in a comparison of "
+                                         r"\['benchmark', 'dataset'\] \(first: ContraSim\)"):
+        plot_measure_bars(pd.concat([summary, summary]), by="benchmark")
+
+
+def test_every_measure_keeps_its_style_in_every_figure():
+    styles = measure_styles(["ContraSim", "LinearCKA", "mine", "yours"])
+    # The library's measures have fixed styles; others take further ones, in sorted order.
+    assert styles["LinearCKA"] == measure_styles(["LinearCKA"])["LinearCKA"]
+    assert styles["yours"] == measure_styles(["yours", "mine"])["yours"]
+    assert len({style["color"] for style in styles.values()}) == 4
+    assert len({measure_styles([name])[name]["color"] for name in [
+        "ContraSim", "DeepDot", "DeepCKA", "LinearCKA", "DebiasedCKA", "RBFCKA", "MeanCCA",
+        "SVCCA", "PWCCA", "OrthogonalProcrustes", "DotProduct", "NormSimilarity"]}) == 12
+    # LinearCKA: the same colour in a per-layer figure (without ContraSim) and in a bar
+    # chart where it comes second; its CKA family's dashed line.
+    lines = plot_accuracy_per_layer(layer_summary().query("measure == 'LinearCKA'")).get_lines()
+    line = next(line for line in lines if line.get_label() == "LinearCKA")
+    bars = plot_measure_bars(bars_summary(), by="benchmark")
+    bar = bar_containers(bars)["LinearCKA"][0]
+    assert to_rgb(line.get_color()) == to_rgb(bar.get_facecolor()) == to_rgb(
+        styles["LinearCKA"]["color"])
+    assert line.get_linestyle() == "--"
+    # Highlighted bars strong, the others pale.
+    alphas = {label: bars[0].get_alpha() for label, bars in bar_containers(bars).items()}
+    assert alphas == {"ContraSim": 1.0, "LinearCKA": 1.0}
+    bars = plot_measure_bars(bars_summary(), by="benchmark", highlight=["ContraSim"])
+    alphas = {label: bars[0].get_alpha() for label, bars in bar_containers(bars).items()}
+    assert alphas["ContraSim"] == 1.0 > alphas["LinearCKA"]
+    # A run's styles given to a figure with a measure they lack: a clear error.
+    with pytest.raises(ValueError, match=r"styles has no style for the measures \['LinearCKA'\]"):
+        plot_accuracy_per_layer(layer_summary(), styles=measure_styles(["ContraSim"]))
+
+
 def test_heatmap_marks_each_rows_maximum_and_uses_frame_labels():
     grid = pd.DataFrame([[0.9, 0.2, 0.1], [0.3, 0.4, 0.8]], index=["l0", "l1"],
                         columns=["m0", "m1", "m2"])
@@ -233,6 +288,13 @@ def test_plots_draw_on_given_axes_and_save_png(tmp_path):
         (lambda: plot_similarity_heatmaps(similarity_table().iloc[:0]), ValueError, "empty"),
         (lambda: plot_similarity_heatmaps(similarity_table(), n_columns=0), ValueError,
          "n_columns must be a positive integer"),
+        (lambda: plot_similarity_heatmaps(similarity_table().assign(dataset=["d", "e"] * 18)),
+         ValueError, "similarities holds 2 data sets; filter it to one"),
+        (lambda: plot_accuracy_per_layer(pd.concat([layer_summary(), layer_summary()])),
+         ValueError, r"several rows for a measure and layer \(first: ContraSim, layer 0\); "
+                     "filter it to one benchmark setting and data set"),
+        (lambda: plot_measure_bars(bars_summary(), by="benchmark", highlight=["CKA"]),
+         ValueError, r"highlight names measures \['CKA'\]"),
     ],
 )
 def test_bad_inputs_raise_clear_errors(call, error, message):

@@ -106,7 +106,33 @@ def test_format_tables_one_table_per_benchmark_and_data_set():
     assert second.splitlines()[1].split() == ["random", "hard", "mean", "rank"]
     assert second.splitlines()[-1] == "bad: n/a somewhere"
     table = comparison_table(results[results.benchmark == "first"], by=["heldout"])
+    # The title names the data set; the columns do not repeat it.
+    assert list(table.columns) == ["first-data / examples", "first-data / seeds", "mean rank"]
+    table.columns = ["examples", "seeds", "mean rank"]
     assert first.splitlines()[1:] == [line.rstrip() for line in table.to_string().splitlines()]
+
+
+def test_report_keeps_two_data_sets_of_a_benchmark_apart(tmp_path):
+    first = result_rows(layers=(0, 1))
+    # A second data set of the same benchmark, where "bad" is always right.
+    second = first.assign(dataset="toy-other", n_hits=10, accuracy=1.0)
+    results = pd.concat([first, second])
+    tables = write_report(results, tmp_path)
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary.columns[:2].tolist() == ["benchmark", "dataset"]
+    assert summary.set_index(["dataset", "measure"])["mean"].to_dict() == {
+        ("toy-data", "good"): 1.0, ("toy-data", "bad"): 0.5,
+        ("toy-other", "good"): 1.0, ("toy-other", "bad"): 1.0}
+    assert tables["std"].loc["bad"].tolist()[:2] == ["0.500 ± 0.000", "1.000 ± 0.000"]
+    header = (tmp_path / "tables.md").read_text().splitlines()[2]
+    assert header == ("| measure | toy / toy-data / pairs / random | "
+                      "toy / toy-other / pairs / random | mean rank |")
+    assert {path.name for path in tmp_path.glob("accuracy_per_layer_*.png")} == {
+        "accuracy_per_layer_toy_toy-data_pairs_random.png",
+        "accuracy_per_layer_toy_toy-other_pairs_random.png"}
+    first_table, second_table = format_tables(results).split("\n\n")
+    assert second_table.splitlines()[0].startswith("toy / toy-other (held out: pairs)")
+    assert second_table.splitlines()[3].split() == ["bad", "1.000", "±", "0.000", "1.0"]
 
 
 @pytest.mark.parametrize("width", [50, 70, 100])

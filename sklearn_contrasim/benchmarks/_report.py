@@ -85,11 +85,15 @@ def write_report(results, output, *, similarities=None, run=None, overwrite=Fals
     """Write the results, summary, comparison tables and figures of a run into a folder.
 
     Files (:data:`REPORT_FILES`): ``results.csv``, ``similarities.csv`` (when given),
-    ``summary.csv``, ``tables.md`` (accuracy as mean ± std and with a 95 % confidence
-    interval), ``run.json`` (when ``run`` is given), ``accuracy_by_measure.png``,
+    ``summary.csv`` (:func:`summarize`: one row per benchmark, data set, held-out
+    setting, negatives and measure), ``tables.md`` (:func:`comparison_table`: accuracy as
+    mean ± std and with a 95 % confidence interval, one column per benchmark, data set,
+    held-out setting and negatives), ``run.json`` (when ``run`` is given),
+    ``accuracy_by_measure.png``,
     ``accuracy_per_layer_<benchmark>_<data set>_<held out>_<negatives>.png`` and
-    ``similarity_heatmaps_<data set>.png``. Figures are drawn without pyplot, so no
-    display is needed.
+    ``similarity_heatmaps_<data set>.png``. No table or figure pools two data sets, and
+    each measure has the same colour, marker and line style in every figure. Figures are
+    drawn without pyplot, so no display is needed.
 
     Parameters
     ----------
@@ -132,7 +136,12 @@ def write_report(results, output, *, similarities=None, run=None, overwrite=Fals
     >>> tables["std"].loc["good"].iloc[0]
     '0.800 ± 0.141'
     """
-    from ..plotting import plot_accuracy_per_layer, plot_measure_bars, plot_similarity_heatmaps
+    from ..plotting import (
+        measure_styles,
+        plot_accuracy_per_layer,
+        plot_measure_bars,
+        plot_similarity_heatmaps,
+    )
 
     output = prepare_output(output, overwrite=overwrite)
     results.to_csv(output / "results.csv", index=False)
@@ -147,7 +156,9 @@ def write_report(results, output, *, similarities=None, run=None, overwrite=Fals
         handle.write("## Accuracy, mean and 95 % confidence interval\n\n")
         handle.write(to_markdown(tables["ci"]) + "\n")
 
-    ax = plot_measure_bars(summary, title="Accuracy per benchmark")
+    # One colour, marker and line style per measure in every figure of the run.
+    styles = measure_styles(results.measure)
+    ax = plot_measure_bars(summary, styles=styles, title="Accuracy per benchmark and data set")
     ax.figure.savefig(output / "accuracy_by_measure.png", dpi=120)
     # Image-caption compares each model's final layer only: no curve over layers.
     layered = results[results.benchmark != "image_caption"]
@@ -161,7 +172,7 @@ def write_report(results, output, *, similarities=None, run=None, overwrite=Fals
     for key, part in by_layer.groupby(curve_keys):
         if part.layer.nunique() > 1:
             name = "_".join(map(str, key))
-            ax = plot_accuracy_per_layer(part, title=" / ".join(map(str, key)))
+            ax = plot_accuracy_per_layer(part, styles=styles, title=" / ".join(map(str, key)))
             ax.figure.savefig(output / f"accuracy_per_layer_{name}.png", dpi=120)
     if similarities is not None:
         heldout = similarities.heldout.iloc[0]
@@ -228,7 +239,10 @@ def format_tables(results, *, notes=None, width=100):
             f"{benchmark} / {dataset}" + (f" ({shared})" if shared else "")
             + ": accuracy, mean ± std over folds and pairs", width, subsequent_indent="  ")
         # pandas marks a wrapped block's lines with a trailing " \\" beyond line_width.
-        table = comparison_table(part, by=varying).to_string(line_width=width - 3)
+        table = comparison_table(part, by=varying)
+        # The title names the data set, which comparison_table puts first in every column.
+        table.columns = [name.removeprefix(f"{dataset} / ") for name in table.columns]
+        table = table.to_string(line_width=width - 3)
         lines = [title, *table.splitlines(), *notes.get((benchmark, dataset), [])]
         blocks.append("\n".join(line.rstrip() for line in lines))
     tabled = set(results.groupby(["benchmark", "dataset"]).groups)

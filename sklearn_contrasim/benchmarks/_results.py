@@ -35,14 +35,20 @@ DEFAULT_BY = ("benchmark", "heldout", "negatives")
 
 
 def comparison_keys(results, by):
-    """``by`` as a list, with ``"representation"`` inserted after ``"benchmark"`` when
-    ``results`` mixes representations (raw and anchor-relative) and ``by`` lacks it, so
-    that rows of different representations are never pooled."""
+    """``by`` as a list, with the columns whose values are never pooled added to it.
+
+    ``"dataset"`` whenever ``results`` has that column, and ``"representation"`` when
+    ``results`` mixes representations (raw and anchor-relative), are inserted after
+    ``"benchmark"`` (first when ``by`` does not start with it) unless ``by`` names them
+    already: two data sets of one benchmark (the MLP and BERT layer-prediction sets, the
+    openclipart and emoji image-caption sets) are always compared apart.
+    """
     by = [by] if isinstance(by, str) else list(by)
-    if ("representation" in results and "representation" not in by
-            and results["representation"].nunique() > 1):
-        by.insert(1 if "benchmark" in by[:1] else 0, "representation")
-    return by
+    added = [column for column in ("dataset", "representation")
+             if column in results and column not in by
+             and (column == "dataset" or results[column].nunique() > 1)]
+    at = 1 if by[:1] == ["benchmark"] else 0
+    return by[:at] + added + by[at:]
 
 
 def results_frame(rows):
@@ -61,9 +67,10 @@ def summarize(results, *, by=DEFAULT_BY, confidence=0.95):
     deviation and a Student-t confidence interval of the mean. Grouping ``by`` a column
     of the unit (``"layer"``) summarises each value of that column separately.
 
-    Rows of different representations (the ``representation`` column) are kept apart:
-    when ``results`` has more than one and ``by`` does not name the column, it is added
-    to ``by`` after ``"benchmark"``.
+    Rows of different data sets are never pooled: ``"dataset"`` is always added to
+    ``by`` after ``"benchmark"`` when ``by`` does not name it, and so is
+    ``"representation"`` when ``results`` mixes representations (raw and
+    anchor-relative).
 
     Parameters
     ----------
@@ -77,9 +84,10 @@ def summarize(results, *, by=DEFAULT_BY, confidence=0.95):
     Returns
     -------
     summary : pandas.DataFrame
-        One row per (``by`` values, measure) with ``mean``, ``std``, ``ci_low``,
-        ``ci_high``, ``n_units``, ``n_decisions``, ``chance`` and ``rank`` (1 = the
-        highest mean in its group; ties share the best rank).
+        One row per (``by`` values, measure), ``by`` with the columns added above: the
+        ``by`` columns, ``measure``, ``mean``, ``std``, ``ci_low``, ``ci_high``,
+        ``n_units``, ``n_decisions``, ``chance`` and ``rank`` (1 = the highest mean in
+        its group; ties share the best rank).
 
     Examples
     --------
@@ -90,10 +98,10 @@ def summarize(results, *, by=DEFAULT_BY, confidence=0.95):
     ...     "y": "b", "negatives": "random", "layer": 0, "chance": 0.5, "n_decisions": 10,
     ...     "fold": [0, 1, 0, 1], "x": "a", "measure": ["good", "good", "bad", "bad"],
     ...     "n_hits": [9, 7, 5, 5], "accuracy": [0.9, 0.7, 0.5, 0.5]})
-    >>> summarize(results)[["measure", "mean", "std", "rank"]]
-      measure  mean       std  rank
-    0    good   0.8  0.141421     1
-    1     bad   0.5  0.000000     2
+    >>> summarize(results)[["dataset", "measure", "mean", "std", "rank"]]
+      dataset measure  mean       std  rank
+    0       d    good   0.8  0.141421     1
+    1       d     bad   0.5  0.000000     2
     """
     by = comparison_keys(results, by)
     missing = sorted(set(UNIT_COLUMNS + by + ["n_hits", "n_decisions", "chance"]) - set(results))
@@ -138,8 +146,9 @@ def comparison_table(results, *, by=DEFAULT_BY, interval="std", confidence=0.95,
         A runner's result table (or several, concatenated).
     by : sequence of str, default=("benchmark", "heldout", "negatives")
         Columns whose values make the table's columns (joined with ``" / "``);
-        ``"representation"`` is added after ``"benchmark"`` when ``results`` mixes
-        representations (see :func:`summarize`).
+        ``"dataset"`` is always added after ``"benchmark"``, and ``"representation"``
+        when ``results`` mixes representations (see :func:`summarize`), so that no
+        column pools two data sets.
     interval : {"std", "ci"}, default="std"
         ``"std"``: ``mean ± std`` over units; ``"ci"``: ``mean [low, high]``, the
         Student-t confidence interval of the mean.
@@ -165,11 +174,11 @@ def comparison_table(results, *, by=DEFAULT_BY, interval="std", confidence=0.95,
     ...     "fold": [0, 1, 0, 1], "x": "a", "measure": ["good", "good", "bad", "bad"],
     ...     "n_hits": [9, 7, 5, 5], "accuracy": [0.9, 0.7, 0.5, 0.5]})
     >>> comparison_table(results, decimals=2)
-                toy / pairs / random  mean rank
+                toy / d / pairs / random  mean rank
     measure
-    good             0.80 ± 0.14       1.0
-    bad              0.50 ± 0.00       2.0
-    chance                  0.50
+    good                 0.80 ± 0.14       1.0
+    bad                  0.50 ± 0.00       2.0
+    chance                      0.50
     """
     if interval not in ("std", "ci"):
         raise ValueError(f"interval must be 'std' or 'ci', got {interval!r}.")

@@ -1,6 +1,8 @@
-"""Plots of benchmark results: accuracy per layer, per-measure bars, similarity heat maps."""
+"""Plots of benchmark results: accuracy per layer, per-measure bars, similarity heat maps,
+with one style per measure in every figure."""
 
 from ._plots import (
+    measure_styles,
     plot_accuracy_per_layer,
     plot_measure_bars,
     plot_similarity_heatmap,
@@ -8,6 +10,7 @@ from ._plots import (
 )
 
 __all__ = [
+    "measure_styles",
     "plot_accuracy_per_layer",
     "plot_measure_bars",
     "plot_similarity_heatmap",

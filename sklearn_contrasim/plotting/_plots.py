@@ -7,23 +7,88 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-# Twelve strong, distinct colours (tab10 without its grey, which is chance's, then black,
-# gold and indigo), then tab20's light half: a dozen measures never share a colour.
-_COLORS = [
-    *[matplotlib.colormaps["tab10"](i) for i in range(10) if i != 7],
-    "black", "#e7ba52", "#6b6ecf",
-    *[matplotlib.colormaps["tab20"](i) for i in range(1, 20, 2)],
-]
-_MARKERS = "osv^DPX*<>ph"
+# The measures of sklearn_contrasim.benchmarks.default_measures, each with its own strong
+# colour (tab10 without its grey, which is chance's, then black, gold and indigo) and
+# marker, and the line style of its family: learned solid, CKA dashed, CCA dotted, the
+# others dash-dotted.
+_KNOWN_STYLES = {
+    "ContraSim": ("tab:blue", "o", "-"),
+    "DeepDot": ("tab:orange", "s", "-"),
+    "DeepCKA": ("tab:green", "v", "-"),
+    "LinearCKA": ("tab:red", "^", "--"),
+    "DebiasedCKA": ("tab:purple", "D", "--"),
+    "RBFCKA": ("tab:brown", "P", "--"),
+    "MeanCCA": ("tab:pink", "X", ":"),
+    "SVCCA": ("tab:olive", "*", ":"),
+    "PWCCA": ("tab:cyan", "<", ":"),
+    "OrthogonalProcrustes": ("black", ">", "-."),
+    "DotProduct": ("#e7ba52", "p", "-."),
+    "NormSimilarity": ("#6b6ecf", "h", "-."),
+}
+# Measures of other names take these colours, markers and line styles in turn.
+_OTHER_COLORS = [matplotlib.colors.to_hex(matplotlib.colormaps["tab20"](i))
+                 for i in range(1, 20, 2)]
+_OTHER_MARKERS = "osv^DPX*<>ph"
+_OTHER_LINESTYLES = ["-", "--", ":", "-."]
 _CHANCE_STYLE = {"color": "grey", "linestyle": "--", "linewidth": 1.2}
+# Measures that are not highlighted are drawn pale: thin lines, lighter bars (a bar's
+# area shows its colour better than a thin line).
+_MUTED_ALPHA = 0.55
+_MUTED_BAR_ALPHA = 0.65
 # A measure that could not run (no result, or a NaN accuracy): an empty hatched stub.
 _NOT_AVAILABLE_HEIGHT = 0.04
 _NOT_AVAILABLE_STYLE = {"fill": False, "hatch": "////", "linewidth": 0.8}
 
 
-def _style(index):
-    """Colour and marker of the ``index``-th measure of a plot."""
-    return _COLORS[index % len(_COLORS)], _MARKERS[index % len(_MARKERS)]
+def measure_styles(measures):
+    """The colour, marker and line style of each measure, the same in every figure.
+
+    Every measure of :func:`~sklearn_contrasim.benchmarks.default_measures` has its own
+    fixed style, whatever else a figure shows: a strong colour and a marker of its own,
+    and the line style of its family (learned measures solid, CKA dashed, CCA dotted,
+    the others dash-dotted). Measures of other names take, in sorted order, further
+    colours (tab20's light half), markers and line styles; pass the same list (every
+    measure of a run) to each figure's ``styles`` to keep theirs too.
+
+    Parameters
+    ----------
+    measures : iterable of str
+        Names of measures.
+
+    Returns
+    -------
+    styles : dict of str to dict
+        Per measure, ``color``, ``marker`` and ``linestyle`` (keyword arguments of
+        :meth:`matplotlib.axes.Axes.plot`).
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.plotting import measure_styles
+    >>> measure_styles(["LinearCKA", "mine"])["LinearCKA"]
+    {'color': 'tab:red', 'marker': '^', 'linestyle': '--'}
+    >>> measure_styles(["mine", "LinearCKA"])["mine"]
+    {'color': '#aec7e8', 'marker': 'o', 'linestyle': '-'}
+    """
+    measures = list(dict.fromkeys(measures))
+    others = sorted(set(measures) - set(_KNOWN_STYLES))
+    styles = dict(_KNOWN_STYLES)
+    styles.update({measure: (_OTHER_COLORS[index % len(_OTHER_COLORS)],
+                             _OTHER_MARKERS[index % len(_OTHER_MARKERS)],
+                             _OTHER_LINESTYLES[index % len(_OTHER_LINESTYLES)])
+                   for index, measure in enumerate(others)})
+    return {measure: dict(zip(("color", "marker", "linestyle"), styles[measure]))
+            for measure in measures}
+
+
+def _styles(summary, styles):
+    """``styles`` (or :func:`measure_styles` of the summary's measures), checked to cover
+    every measure of ``summary``."""
+    if styles is None:
+        return measure_styles(summary.measure)
+    missing = sorted(set(summary.measure) - set(styles))
+    if missing:
+        raise ValueError(f"styles has no style for the measures {missing}.")
+    return styles
 
 
 def _axes(ax, figsize):
@@ -65,10 +130,17 @@ def _interval_handle(name):
                   label=f"error bar: {name}")
 
 
-def _default_highlight(summary):
-    """ContraSim and the closed-form measure with the best mean accuracy, when present."""
+def _highlight(summary, highlight):
+    """``highlight`` as a list, checked against the summary's measures; when None,
+    ContraSim and the closed-form measure with the best mean accuracy, when present."""
     from ..benchmarks._presets import LEARNED_MEASURES
 
+    if highlight is not None:
+        highlight = list(highlight)
+        unknown = sorted(set(highlight) - set(summary.measure))
+        if unknown:
+            raise ValueError(f"highlight names measures {unknown} that summary does not have.")
+        return highlight
     means = summary.groupby("measure", sort=False)["mean"].mean()
     closed_form = means.drop(list(LEARNED_MEASURES), errors="ignore").dropna()
     highlight = ["ContraSim"] if "ContraSim" in means else []
@@ -77,26 +149,31 @@ def _default_highlight(summary):
     return highlight
 
 
-def plot_accuracy_per_layer(summary, *, highlight=None, ax=None, title=None, figsize=(8, 4.2)):
+def plot_accuracy_per_layer(summary, *, highlight=None, styles=None, ax=None, title=None,
+                            figsize=(8, 4.2)):
     """Line plot of each measure's mean accuracy per layer, with its interval and chance.
 
     The highlighted measures are drawn bold, with their interval as error bars (side by
     side, slightly apart, so that they never hide each other); the others thin and pale,
     without interval, so that a dozen measures stay readable. Intervals are clipped to
-    [0, 1].
+    [0, 1]. Each measure has its own colour, marker and line style
+    (:func:`measure_styles`), the same in every figure.
 
     Parameters
     ----------
     summary : pandas.DataFrame
         :func:`~sklearn_contrasim.benchmarks.summarize` grouped by ``"layer"`` (and
-        filtered to one benchmark setting): columns ``layer``, ``measure``, ``mean``,
-        ``std`` and ``chance``. With ``ci_low`` and ``ci_high`` (``summarize`` gives
-        them) the error bars show that confidence interval of the mean, else the mean ±
-        std.
+        filtered to one benchmark setting and data set: one row per measure and layer):
+        columns ``layer``, ``measure``, ``mean``, ``std`` and ``chance``. With
+        ``ci_low`` and ``ci_high`` (``summarize`` gives them) the error bars show that
+        confidence interval of the mean, else the mean ± std.
     highlight : list of str, default=None
         Measures drawn bold with their error bars. None: ``"ContraSim"`` and the closed-form
         measure (not ContraSim, DeepDot or DeepCKA) with the best mean accuracy over the
         layers.
+    styles : dict of str to dict, default=None
+        Colour, marker and line style of each measure, as :func:`measure_styles`
+        returns them; None: ``measure_styles`` of the summary's measures.
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on; a new figure's when None.
     title : str, default=None
@@ -120,10 +197,15 @@ def plot_accuracy_per_layer(summary, *, highlight=None, ax=None, title=None, fig
     ['A', 'B', 'chance', 'error bar: ± 1 std']
     """
     _check_summary(summary, ["layer", "measure", "mean", "std", "chance"])
-    highlight = _default_highlight(summary) if highlight is None else list(highlight)
-    unknown = sorted(set(highlight) - set(summary.measure))
-    if unknown:
-        raise ValueError(f"highlight names measures {unknown} that summary does not have.")
+    pooled = summary.duplicated(["measure", "layer"])
+    if pooled.any():
+        raise ValueError(
+            "summary has several rows for a measure and layer (first: "
+            f"{summary.measure[pooled].iloc[0]}, layer {summary.layer[pooled].iloc[0]}); "
+            "filter it to one benchmark setting and data set."
+        )
+    styles = _styles(summary, styles)
+    highlight = _highlight(summary, highlight)
     ax = _axes(ax, figsize)
     measures = list(dict.fromkeys(summary.measure))
     layers = np.sort(summary.layer.unique())
@@ -132,18 +214,18 @@ def plot_accuracy_per_layer(summary, *, highlight=None, ax=None, title=None, fig
     order = sorted(measures, key=lambda measure: measure not in highlight)
     for measure in order:
         curve = summary[summary.measure == measure].sort_values("layer")
-        color, marker = _style(measures.index(measure))
+        style = styles[measure]
         if measure in highlight:
             low, high, _ = _interval(curve)
             shift = (highlight.index(measure) - (len(highlight) - 1) / 2) * dodge
-            ax.errorbar(curve.layer + shift, curve["mean"], fmt="none", ecolor=color,
+            ax.errorbar(curve.layer + shift, curve["mean"], fmt="none", ecolor=style["color"],
                         yerr=[curve["mean"] - low, high - curve["mean"]], capsize=3,
                         elinewidth=1.3, zorder=4)
-            ax.plot(curve.layer, curve["mean"], marker=marker, color=color, label=measure,
-                    linewidth=2.4, markersize=7, zorder=5)
+            ax.plot(curve.layer, curve["mean"], label=measure, linewidth=2.4, markersize=7,
+                    zorder=5, **style)
         else:
-            ax.plot(curve.layer, curve["mean"], marker=marker, color=color, label=measure,
-                    linewidth=1, markersize=4, alpha=0.55, zorder=3)
+            ax.plot(curve.layer, curve["mean"], label=measure, linewidth=1.1, markersize=4,
+                    alpha=_MUTED_ALPHA, zorder=3, **style)
     ax.axhline(summary.chance.mean(), label="chance", zorder=1, **_CHANCE_STYLE)
     handles, labels = ax.get_legend_handles_labels()
     handles = [handles[labels.index(label)] for label in [*order, "chance"]]
@@ -156,14 +238,16 @@ def plot_accuracy_per_layer(summary, *, highlight=None, ax=None, title=None, fig
     return ax
 
 
-def plot_measure_bars(summary, *, by=("benchmark", "heldout", "negatives"), ax=None, title=None,
-                      figsize=(10, 4.2)):
+def plot_measure_bars(summary, *, by=("benchmark", "heldout", "negatives"), highlight=None,
+                      styles=None, ax=None, title=None, figsize=None):
     """Grouped bars of each measure's mean accuracy per comparison, with interval bars.
 
     Error bars show the confidence interval when the summary carries it, else the mean ±
     std, clipped to [0, 1]. A measure without a result in a comparison (it could not
     run: no row, or a NaN mean) gets an empty hatched stub labelled ``n/a``, distinct
-    from an accuracy of 0. Each comparison's chance level is a dashed line.
+    from an accuracy of 0. Each comparison's chance level is a dashed line. Each measure
+    has its own colour (:func:`measure_styles`), the same in every figure; the
+    highlighted measures are drawn strong, the others pale.
 
     Parameters
     ----------
@@ -172,13 +256,24 @@ def plot_measure_bars(summary, *, by=("benchmark", "heldout", "negatives"), ax=N
         ``mean``, ``std``, ``chance`` and those of ``by``; optionally ``ci_low`` and
         ``ci_high``.
     by : sequence of str, default=("benchmark", "heldout", "negatives")
-        Columns naming a comparison (a group of bars).
+        Columns naming a comparison (a group of bars). Like
+        :func:`~sklearn_contrasim.benchmarks.summarize`, ``"dataset"`` (when the
+        summary has it) and ``"representation"`` (when the summary mixes them) are
+        added after ``"benchmark"``: a group never pools two data sets.
+    highlight : list of str, default=None
+        Measures drawn strong. None: ``"ContraSim"`` and the closed-form measure with
+        the best mean accuracy over the comparisons, as in
+        :func:`plot_accuracy_per_layer`.
+    styles : dict of str to dict, default=None
+        Colour of each measure (the ``color`` of :func:`measure_styles`' styles); None:
+        ``measure_styles`` of the summary's measures.
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on; a new figure's when None.
     title : str, default=None
         Title of the axes.
-    figsize : tuple, default=(10, 4.2)
-        Size of a new figure.
+    figsize : tuple, default=None
+        Size of a new figure; None: 4.2 inches high and wide enough for the
+        comparisons (1.2 inches each, and the legend).
 
     Returns
     -------
@@ -197,11 +292,23 @@ def plot_measure_bars(summary, *, by=("benchmark", "heldout", "negatives"), ax=N
     >>> [text.get_text() for text in ax.texts]
     ['n/a']
     """
-    by = [by] if isinstance(by, str) else list(by)
+    from ..benchmarks._results import comparison_keys
+
+    by = comparison_keys(summary, by)
     _check_summary(summary, by + ["measure", "mean", "std", "chance"])
-    ax = _axes(ax, figsize)
+    pooled = summary.duplicated([*by, "measure"])
+    if pooled.any():
+        raise ValueError(
+            f"summary has several rows for a measure in a comparison of {by} (first: "
+            f"{summary.measure[pooled].iloc[0]}); add the column that tells them apart to by."
+        )
+    styles = _styles(summary, styles)
+    highlight = _highlight(summary, highlight)
     groups = summary[by].astype(str).agg("\n".join, axis=1)
     group_names = list(dict.fromkeys(groups))
+    if figsize is None:
+        figsize = (max(6.0, 2.8 + 1.2 * len(group_names)), 4.2)
+    ax = _axes(ax, figsize)
     measures = list(dict.fromkeys(summary.measure))
     width = 0.8 / len(measures)
     positions = np.arange(len(group_names))
@@ -213,10 +320,12 @@ def plot_measure_bars(summary, *, by=("benchmark", "heldout", "negatives"), ax=N
         x = positions + (index - (len(measures) - 1) / 2) * width
         low, high, interval = _interval(rows)
         means = rows["mean"].to_numpy(dtype=float)
-        color = _style(index)[0]
+        color = styles[measure]["color"]
+        alpha = 1.0 if measure in highlight else _MUTED_BAR_ALPHA
         ax.bar(x[available], means[available], width,
                yerr=[means[available] - low[available], high[available] - means[available]],
-               label=measure, capsize=2, color=color, error_kw={"linewidth": 1})
+               label=measure, capsize=2, color=color, alpha=alpha,
+               error_kw={"linewidth": 1, "alpha": alpha})
         for position in x[~available]:
             not_available = True
             ax.add_patch(Rectangle((position - width / 2, 0), width, _NOT_AVAILABLE_HEIGHT,
@@ -430,6 +539,11 @@ def plot_similarity_heatmaps(similarities, *, title=None, n_columns=4, xlabel="l
         )
     if similarities.empty:
         raise ValueError("similarities is empty: nothing to plot.")
+    if "dataset" in similarities and similarities.dataset.nunique() > 1:
+        raise ValueError(
+            f"similarities holds {similarities.dataset.nunique()} data sets; filter it to "
+            "one (their grids are never averaged together)."
+        )
     if n_columns < 1:
         raise ValueError(f"n_columns must be a positive integer, got {n_columns!r}.")
     measures = list(dict.fromkeys(similarities.measure))
