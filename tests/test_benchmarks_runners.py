@@ -340,14 +340,14 @@ def test_relative_anchors_are_training_rows_shared_by_every_model_and_layer(
     folds = list(KFold(2, shuffle=True, random_state=0).split(np.zeros(80)))
     common = dict(representation="relative", n_anchors=10, cv=folds)
     if runner == "layer_prediction":
-        results = layer_prediction(index_columns(seed_models(n_models=4)), [LinearCKA()],
+        results = layer_prediction(index_columns(seed_models(n_models=4)), [NormSimilarity()],
                                    heldout="examples", **common)
     elif runner == "multilingual":
-        results = multilingual(index_columns(aligned_languages(n_samples=80)), [LinearCKA()],
+        results = multilingual(index_columns(aligned_languages(n_samples=80)), [NormSimilarity()],
                                chunk_size=4, **common)
     else:
         data = image_caption_data(n_samples=80)
-        results = image_caption(index_columns(data["representations"]), [LinearCKA()],
+        results = image_caption(index_columns(data["representations"]), [NormSimilarity()],
                                 image_models=["vision"], text_models=["text"], chunk_size=4,
                                 **common)
     # Once per fold and array (model or language, layer), all on the same anchor rows.
@@ -389,7 +389,7 @@ def test_layer_prediction_rejects_bad_representation_settings(kwargs, message):
 def test_retrieval_runners_add_relative_rows_and_keep_raw_ones(runner):
     tiny_contrasim = ContraSim(dim=4, hidden_layer_sizes=(8,), max_epochs=1, batch_size=32,
                                random_state=0)
-    measures = {"ContraSim": tiny_contrasim, **CLOSED_FORM}
+    measures = {"ContraSim": tiny_contrasim, "Norm": NormSimilarity()}
     if runner == "multilingual":
         def run(**kwargs):
             return multilingual(aligned_languages(n_layers=1), measures, chunk_size=8, cv=2,
