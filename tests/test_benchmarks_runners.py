@@ -19,14 +19,16 @@ from _fixtures import (
     tagged,
 )
 from joblib import parallel_backend
+from scipy.stats import ortho_group
 from sklearn.model_selection import KFold, LeaveOneGroupOut
 
-from sklearn_contrasim.benchmarks import _layer_prediction
+from sklearn_contrasim.benchmarks import _inputs
 from sklearn_contrasim.benchmarks import (
     RESULT_COLUMNS,
     SIMILARITY_COLUMNS,
     default_measures,
     image_caption,
+    image_caption_transfer,
     layer_prediction,
     multilingual,
 )
@@ -309,31 +311,54 @@ def test_raw_results_do_not_change_when_relative_ones_are_added(rotated_seeds):
         both[both.representation == "raw"][columns].reset_index(drop=True), raw[columns])
 
 
-def test_relative_anchors_are_training_rows_shared_by_every_model_and_layer(monkeypatch):
+def index_columns(arrays_by_name, offset=0):
+    """Prepend the row index (plus ``offset``) as column 0 of every array."""
+    return {name: [np.column_stack([offset + np.arange(len(layer)), layer]) for layer in layers]
+            for name, layers in arrays_by_name.items()}
+
+
+@pytest.fixture
+def fitted_relative(monkeypatch):
+    """Record the column 0 of the rows every RelativeRepresentation is fitted on, and of
+    its anchor rows."""
     fitted = []
 
-    class RecordingRelativeRepresentation(_layer_prediction.RelativeRepresentation):
+    class RecordingRelativeRepresentation(_inputs.RelativeRepresentation):
         def fit(self, X, y=None):
             fitted.append((X[:, 0].copy(), X[self.anchors, 0].copy()))
             return super().fit(X, y)
 
-    monkeypatch.setattr(_layer_prediction, "RelativeRepresentation",
-                        RecordingRelativeRepresentation)
-    # Column 0 of every layer is its row index.
-    data = {name: [np.column_stack([np.arange(80), layer]) for layer in layers]
-            for name, layers in seed_models(n_models=4).items()}
+    monkeypatch.setattr(_inputs, "RelativeRepresentation", RecordingRelativeRepresentation)
+    return fitted
+
+
+@pytest.mark.parametrize("runner, n_arrays", [
+    ("layer_prediction", 4 * 3), ("multilingual", len(LANGUAGES) * 2), ("image_caption", 2),
+])
+def test_relative_anchors_are_training_rows_shared_by_every_model_and_layer(
+        fitted_relative, runner, n_arrays):
     folds = list(KFold(2, shuffle=True, random_state=0).split(np.zeros(80)))
-    results, similarities = layer_prediction(
-        data, [LinearCKA()], heldout="examples", representation="relative", n_anchors=10,
-        cv=folds, return_similarities=True)
-    assert len(fitted) == 2 * 4 * 3  # once per example fold, model and layer
+    common = dict(representation="relative", n_anchors=10, cv=folds)
+    if runner == "layer_prediction":
+        results = layer_prediction(index_columns(seed_models(n_models=4)), [NormSimilarity()],
+                                   heldout="examples", **common)
+    elif runner == "multilingual":
+        results = multilingual(index_columns(aligned_languages(n_samples=80)), [NormSimilarity()],
+                               chunk_size=4, **common)
+    else:
+        data = image_caption_data(n_samples=80)
+        results = image_caption(index_columns(data["representations"]), [NormSimilarity()],
+                                image_models=["vision"], text_models=["text"], chunk_size=4,
+                                **common)
+    # Once per fold and array (model or language, layer), all on the same anchor rows.
+    assert len(fitted_relative) == 2 * n_arrays
     for fold, (train, _) in enumerate(folds):
-        per_fold = fitted[fold * 12:(fold + 1) * 12]
+        per_fold = fitted_relative[fold * n_arrays:(fold + 1) * n_arrays]
         for rows, anchor_rows in per_fold:
             np.testing.assert_array_equal(rows, train)  # fitted on training rows only
             np.testing.assert_array_equal(anchor_rows, per_fold[0][1])
             assert len(anchor_rows) == 10 and set(anchor_rows) <= set(train)
-    assert set(results.representation) == set(similarities.representation) == {"relative"}
+    assert set(results.representation) == {"relative"}
 
 
 def test_relative_anchors_follow_random_state(rotated_seeds):
@@ -353,8 +378,147 @@ def test_relative_anchors_follow_random_state(rotated_seeds):
     (dict(representation="relative", n_anchors=0), "n_anchors must be a positive int"),
     (dict(representation="relative", n_anchors=2.5), "n_anchors must be a positive int"),
     (dict(representation="relative", n_anchors=41),
-     "n_anchors=41 is more than the 40 training rows of example fold 0"),
+     "n_anchors=41 is more than the 40 training rows of fold 0"),
 ])
 def test_layer_prediction_rejects_bad_representation_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
         layer_prediction(seed_models(), [LinearCKA()], heldout="examples", cv=2, **kwargs)
+
+
+@pytest.mark.parametrize("runner", ["multilingual", "image_caption"])
+def test_retrieval_runners_add_relative_rows_and_keep_raw_ones(runner):
+    tiny_contrasim = ContraSim(dim=4, hidden_layer_sizes=(8,), max_epochs=1, batch_size=32,
+                               random_state=0)
+    measures = {"ContraSim": tiny_contrasim, "Norm": NormSimilarity()}
+    if runner == "multilingual":
+        def run(**kwargs):
+            return multilingual(aligned_languages(n_layers=1), measures, chunk_size=8, cv=2,
+                                train_pairs=[("en", "de")], **kwargs)
+    else:
+        def run(**kwargs):
+            return image_caption(image_caption_data(), measures, chunk_size=8, cv=2, **kwargs)
+
+    raw = run()
+    both = run(representation=("raw", "relative"), n_anchors=16)
+    assert list(both.columns) == RESULT_COLUMNS
+    assert both.representation.value_counts().to_dict() == {"raw": len(raw), "relative": len(raw)}
+    # Closed-form and learned measures alike compare the relative representations.
+    assert set(both[both.representation == "relative"].measure) == set(measures)
+    columns = ["fold", "x", "y", "measure", "negatives", "accuracy", "n_hits"]
+    pd.testing.assert_frame_equal(
+        both[both.representation == "raw"][columns].reset_index(drop=True), raw[columns])
+    # Aligned inputs stay aligned: every closed-form measure is perfect on both.
+    assert both[both.measure != "ContraSim"].accuracy.eq(1.0).all()
+
+
+def rotated_captions(n_samples=120, seed=0):
+    """Image-caption data whose captions are the images in another basis of neurons."""
+    data = image_caption_data(n_samples=n_samples, seed=seed)
+    captions = data["representations"]["text"][0]
+    data["representations"]["text"] = [captions @ ortho_group.rvs(6, random_state=seed)]
+    return data
+
+
+def test_relative_image_caption_aligns_two_models_without_training():
+    # A row-wise measure compares neuron i of the images with neuron i of the captions:
+    # meaningless when the text model uses another basis. On the relative representations
+    # column j of both sides is the same anchor pair, so the two models are aligned.
+    results = image_caption(rotated_captions(), [DotProduct()], chunk_size=8, cv=2,
+                            representation=("raw", "relative"), n_anchors=32)
+    accuracy = results.groupby("representation").accuracy.mean()
+    assert accuracy["raw"] < 0.5
+    assert accuracy["relative"] == 1.0
+
+
+@pytest.mark.parametrize("runner", ["multilingual", "image_caption", "image_caption_transfer"])
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(representation="relatve"), "representation must be 'raw', 'relative' or both"),
+    (dict(representation=()), "representation must be 'raw', 'relative' or both"),
+    (dict(representation="relative", n_anchors=0), "n_anchors must be a positive int"),
+    (dict(representation="relative", n_anchors=True), "n_anchors must be a positive int"),
+    (dict(representation="relative", n_anchors=81),
+     "n_anchors=81 is more than the 80 training rows of fold 0"),
+])
+def test_retrieval_runners_reject_bad_representation_settings(runner, kwargs, message):
+    # 120 rows: 80 training rows in every fold (cv=3, or the predefined split).
+    with pytest.raises(ValueError, match=message):
+        if runner == "multilingual":
+            multilingual(aligned_languages(n_samples=120), [LinearCKA()], cv=3, **kwargs)
+        elif runner == "image_caption":
+            image_caption(image_caption_data(), [LinearCKA()], **kwargs)
+        else:
+            image_caption_transfer(image_caption_data(), image_caption_data(seed=1),
+                                   [LinearCKA()], **kwargs)
+
+
+def test_transfer_trains_on_one_data_set_and_tests_on_the_other():
+    # Both domains pair images with their captions in another basis; the test domain's
+    # images come from another distribution (shifted and stretched).
+    train_data, test_data = rotated_captions(seed=0), rotated_captions(seed=0)
+    test_images = 3.0 + 2.0 * np.random.RandomState(1).randn(120, 6)
+    test_data["representations"]["vision"][1] = test_images
+    test_data["representations"]["text"] = [
+        test_images @ ortho_group.rvs(6, random_state=0)]
+    train_data["source"], test_data["source"] = "clipart", "emoji"
+    tiny_contrasim = ContraSim(dim=4, hidden_layer_sizes=(8,), max_epochs=2, batch_size=32,
+                               random_state=0)
+    measures = {"ContraSim": tiny_contrasim, "Dot": DotProduct(), "LinearCKA": LinearCKA()}
+    results = image_caption_transfer(train_data, test_data, measures, chunk_size=8,
+                                      representation=("raw", "relative"), n_anchors=32)
+    assert list(results.columns) == RESULT_COLUMNS
+    # 2 representations x 1 model pair x 3 measures x 2 negatives
+    assert len(results) == 2 * 3 * 2
+    assert set(results.dataset) == {"clipart->emoji"}
+    assert set(results.trained_on) == {"clipart"}
+    assert set(results.heldout) == {"domain"} and set(results.fold) == {0}
+    accuracy = results.groupby(["representation", "measure"]).accuracy.mean()
+    assert accuracy["raw", "LinearCKA"] == accuracy["relative", "LinearCKA"] == 1.0
+    # Anchors from the training domain align the two models on the test domain.
+    assert accuracy["raw", "Dot"] < 0.5 and accuracy["relative", "Dot"] == 1.0
+    # The test pairs of test_data: those image_caption scores in-domain, same decisions.
+    in_domain = image_caption(test_data, [LinearCKA()], chunk_size=8)
+    assert (results[results.measure == "LinearCKA"].groupby("negatives").n_decisions.first()
+            == in_domain.groupby("negatives").n_decisions.first()).all()
+
+
+def test_transfer_anchors_and_training_rows_come_from_the_training_data_set(fitted_relative):
+    train_data, test_data = image_caption_data(), image_caption_data(seed=1)
+    # Column 0: the row's index, from 1000 on in the test data set.
+    train_data["representations"] = index_columns(train_data["representations"])
+    test_data["representations"] = index_columns(test_data["representations"], offset=1000)
+    train_rows = np.flatnonzero(train_data["test_fold"] == -1)
+    results = image_caption_transfer(train_data, test_data, [LinearCKA()],
+                                     representation="relative", n_anchors=10, chunk_size=4)
+    assert len(fitted_relative) == 2  # the image model and the text model
+    for rows, anchor_rows in fitted_relative:
+        np.testing.assert_array_equal(rows, train_rows)
+        np.testing.assert_array_equal(anchor_rows, fitted_relative[0][1])
+    assert set(results.dataset) == {"train->test"}
+
+
+def test_transfer_scores_are_retrieval_accuracy_on_the_test_rows_of_the_test_data_set():
+    train_data = image_caption_data(captions_from_images=False)
+    test_data = image_caption_data(captions_from_images=False, seed=1)
+    results = image_caption_transfer(train_data, test_data, [NormSimilarity()], chunk_size=4,
+                                     n_negatives=5, random_state=3)
+    train, test = train_data["test_fold"] == -1, test_data["test_fold"] == 0
+    (_, X), (y,) = train_data["representations"]["vision"], train_data["representations"]["text"]
+    (_, X_test), (y_test,) = (test_data["representations"]["vision"],
+                              test_data["representations"]["text"])
+    measure = NormSimilarity().fit(X[train], y[train])
+    for row in results.itertuples():
+        expected, hits = retrieval_accuracy(measure, X_test[test], y_test[test], chunk_size=4,
+                                            n_negatives=5, random_state=3,
+                                            negatives=row.negatives, return_hits=True)
+        assert (row.accuracy, row.n_hits, row.n_decisions) == (expected, hits.sum(), hits.size)
+
+
+def test_transfer_needs_the_same_models_in_both_data_sets():
+    wider = image_caption_data(seed=1)
+    wider["representations"]["text"] = [np.hstack([wider["representations"]["text"][0]] * 2)]
+    with pytest.raises(ValueError, match="'text' has 6 features in train_data and 12 in test_data"):
+        image_caption_transfer(image_caption_data(), wider, [LinearCKA()])
+    other = image_caption_data(seed=1)
+    other["representations"]["words"] = other["representations"].pop("text")
+    with pytest.raises(ValueError, match=r"Unknown text models \['text'\]"):
+        image_caption_transfer(image_caption_data(), other, [LinearCKA()])

@@ -1,5 +1,5 @@
-"""Checks of the benchmark runners' inputs: representations, names, layers, negatives,
-measures and folds."""
+"""Checks of the benchmark runners' inputs (representations, names, layers, negatives,
+measures and folds) and the anchor-relative representations the runners may compare."""
 
 import inspect
 from collections.abc import Mapping
@@ -7,9 +7,14 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.model_selection import KFold, PredefinedSplit, check_cv
+from sklearn.utils import check_random_state
+
+from ..preprocessing import RelativeRepresentation
 
 #: The negatives modes of the retrieval benchmarks.
 NEGATIVES = ("random", "hard")
+#: The representations the runners compare (``representation=``).
+REPRESENTATIONS = ("raw", "relative")
 
 
 def check_representations(data):
@@ -112,6 +117,79 @@ def check_negatives(negatives):
     if not negatives or not set(negatives) <= set(NEGATIVES):
         raise ValueError(f"negatives must be 'random', 'hard' or both, got {negatives!r}.")
     return negatives
+
+
+def check_representation(representation, n_anchors):
+    """Return the representations to run (``"raw"``, ``"relative"``) as a tuple; check
+    ``n_anchors``."""
+    kinds = (representation,) if isinstance(representation, str) else tuple(representation)
+    if not kinds or not set(kinds) <= set(REPRESENTATIONS):
+        raise ValueError(
+            f"representation must be 'raw', 'relative' or both, got {representation!r}.")
+    if (isinstance(n_anchors, bool) or not isinstance(n_anchors, Integral)
+            or n_anchors < 1):
+        raise ValueError(f"n_anchors must be a positive int, got {n_anchors!r}.")
+    return tuple(dict.fromkeys(kinds))
+
+
+def anchor_transformers(arrays, train_folds, n_anchors, random_state):
+    """Fit one :class:`~sklearn_contrasim.preprocessing.RelativeRepresentation` per array,
+    once per fold, all on the same anchor examples.
+
+    The anchors of a fold are ``n_anchors`` of its training rows, drawn once (with
+    ``random_state``, fold after fold) for every name and layer: each name (model,
+    language) describes its rows by its *own* representation of the same anchor examples.
+    Each transformer is fitted on the fold's training rows only (anchors and centring
+    mean).
+
+    Parameters
+    ----------
+    arrays : dict of str to list of ndarray
+        Name -> per-layer arrays with aligned rows.
+    train_folds : sequence of ndarray of int
+        The training rows of each fold.
+    n_anchors : int
+        Anchors per fold, at most the fold's number of training rows.
+    random_state : int
+        Seed of the anchor draws.
+
+    Returns
+    -------
+    transformers : list of dict of str to list of RelativeRepresentation
+        Per fold, the fitted transformers in the layout of ``arrays``; apply them with
+        :func:`relative_arrays` (to ``arrays`` or to the same names' arrays of other
+        examples).
+    """
+    rng = check_random_state(random_state)
+    transformers = []
+    for fold, train in enumerate(train_folds):
+        if n_anchors > len(train):
+            raise ValueError(
+                f"n_anchors={n_anchors} is more than the {len(train)} training rows of "
+                f"fold {fold}; the anchors are drawn from the training rows.")
+        anchors = rng.choice(len(train), n_anchors, replace=False)
+        transformers.append({
+            name: [RelativeRepresentation(anchors=anchors).fit(layer[train]) for layer in layers]
+            for name, layers in arrays.items()
+        })
+    return transformers
+
+
+def relative_arrays(transformers, arrays):
+    """Transform every array of ``arrays`` (name -> per-layer arrays) with its fitted
+    transformer of ``transformers`` (one fold of :func:`anchor_transformers`)."""
+    return {name: [transformer.transform(layer)
+                   for transformer, layer in zip(transformers[name], layers)]
+            for name, layers in arrays.items()}
+
+
+def representation_folds(kind, arrays, train_folds, n_anchors, random_state):
+    """``arrays`` as each fold compares them: unchanged (``"raw"``), or their
+    anchor-relative representations (``"relative"``, see :func:`anchor_transformers`)."""
+    if kind == "raw":
+        return [arrays] * len(train_folds)
+    return [relative_arrays(transformers, arrays) for transformers
+            in anchor_transformers(arrays, train_folds, n_anchors, random_state)]
 
 
 def row_splits(cv, test_fold, n_samples, random_state):

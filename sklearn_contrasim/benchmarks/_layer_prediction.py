@@ -8,22 +8,21 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, check_cv
-from sklearn.utils import check_random_state
 
 from ..measures import pairwise_similarity
-from ..preprocessing import RelativeRepresentation
 from ._inputs import (
     check_layers,
     check_measures,
     check_names,
+    check_representation,
     check_representations,
+    representation_folds,
     row_splits,
 )
 from ._results import results_frame
 from ._tasks import Task, is_set_level, run_tasks, seeded_clone
 
 HELDOUT = ("examples", "seeds")
-REPRESENTATIONS = ("raw", "relative")
 
 #: The columns of the similarity table that ``return_similarities=True`` adds.
 SIMILARITY_COLUMNS = [
@@ -162,7 +161,7 @@ def layer_prediction(
     heldout = (heldout,) if isinstance(heldout, str) else tuple(heldout)
     if not heldout or not set(heldout) <= set(HELDOUT):
         raise ValueError(f"heldout must be 'examples', 'seeds' or both, got {heldout!r}.")
-    kinds = _check_representation(representation, n_anchors)
+    kinds = check_representation(representation, n_anchors)
     measures = check_measures(measures)
     n_samples = representations[models[0]][0].shape[0]
     row_folds = row_splits(cv, test_fold, n_samples, random_state)
@@ -172,10 +171,8 @@ def layer_prediction(
     arrays = {model: [representations[model][layer] for layer in layers] for model in models}
     tasks = []
     for kind in kinds:
-        if kind == "raw":
-            fold_arrays = [arrays] * len(row_folds)
-        else:
-            fold_arrays = _relative_arrays(arrays, row_folds, n_anchors, random_state)
+        fold_arrays = representation_folds(kind, arrays, [train for train, _ in row_folds],
+                                           n_anchors, random_state)
         tasks += [
             task for name, measure in measures.items()
             for task in _measure_tasks(name, measure, settings, row_folds, fold_arrays,
@@ -204,41 +201,6 @@ def layer_prediction(
     if return_similarities:
         return results, pd.DataFrame(similarities, columns=SIMILARITY_COLUMNS)
     return results
-
-
-def _check_representation(representation, n_anchors):
-    """Return the representations to run as a tuple; check ``n_anchors``."""
-    kinds = (representation,) if isinstance(representation, str) else tuple(representation)
-    if not kinds or not set(kinds) <= set(REPRESENTATIONS):
-        raise ValueError(
-            f"representation must be 'raw', 'relative' or both, got {representation!r}.")
-    if (isinstance(n_anchors, bool) or not isinstance(n_anchors, Integral)
-            or n_anchors < 1):
-        raise ValueError(f"n_anchors must be a positive int, got {n_anchors!r}.")
-    return tuple(dict.fromkeys(kinds))
-
-
-def _relative_arrays(arrays, row_folds, n_anchors, random_state):
-    """Every model's layers as anchor-relative representations, once per example fold.
-
-    The anchors of a fold are ``n_anchors`` of its training rows, drawn once for every
-    model and layer; each layer's transformer is fitted on the fold's training rows only
-    (anchors and centring mean), then transforms every row.
-    """
-    rng = check_random_state(random_state)
-    fold_arrays = []
-    for fold, (train, _) in enumerate(row_folds):
-        if n_anchors > len(train):
-            raise ValueError(
-                f"n_anchors={n_anchors} is more than the {len(train)} training rows of "
-                f"example fold {fold}; the anchors are drawn from the training rows.")
-        anchors = rng.choice(len(train), n_anchors, replace=False)
-        fold_arrays.append({
-            model: [RelativeRepresentation(anchors=anchors).fit(layer[train]).transform(layer)
-                    for layer in model_layers]
-            for model, model_layers in arrays.items()
-        })
-    return fold_arrays
 
 
 def _settings(heldout, models, n_row_folds, model_cv):

@@ -7,7 +7,9 @@ from ._inputs import (
     check_measures,
     check_names,
     check_negatives,
+    check_representation,
     check_representations,
+    representation_folds,
     row_splits,
 )
 from ._results import results_frame
@@ -32,6 +34,8 @@ def multilingual(
     languages=None,
     train_pairs=None,
     layers=None,
+    representation="raw",
+    n_anchors=256,
     cv=None,
     negatives=("random", "hard"),
     chunk_size=DEFAULT_CHUNK_SIZE,
@@ -54,6 +58,16 @@ def multilingual(
     replaced by one of its nearest neighbours in the second language's representation).
     Chance is ``1 / (n_negatives + 1)``.
 
+    With ``representation="relative"``, every measure (closed-form and learned) compares
+    anchor-relative representations
+    (:class:`~sklearn_contrasim.preprocessing.RelativeRepresentation`) instead of the raw
+    sentence representations: in each fold, ``n_anchors`` anchor sentences are drawn once
+    from the fold's *training* sentences (with ``random_state``, the same for every
+    language and layer), and each language's layer becomes the cosines of its sentences to
+    that language's own representation of the anchor sentences (centred with the mean of
+    its training sentences). The hard negatives are searched in the raw representations,
+    so that both representations are scored on the same decisions.
+
     Parameters
     ----------
     data : Bunch or mapping
@@ -71,6 +85,13 @@ def multilingual(
         other language.
     layers : int, sequence of int or None, default=None
         Layers evaluated (all when None).
+    representation : {"raw", "relative"} or tuple of them, default="raw"
+        Representations the measures compare: the layers themselves, their
+        anchor-relative representations, or both (a ``representation`` column tells
+        their rows apart).
+    n_anchors : int, default=256
+        Number of anchor sentences of ``representation="relative"``, drawn from the
+        training sentences of each fold (at most the fold's number of training sentences).
     cv : int, splitter, iterable or None, default=None
         Split over sentences: None uses the data set's ``test_fold`` (a shuffled 3-fold
         KFold for a plain mapping), an int a shuffled KFold, or any
@@ -99,7 +120,8 @@ def multilingual(
     Returns
     -------
     results : pandas.DataFrame
-        One row per (training pair, fold, test pair, layer, measure, negatives) with the
+        One row per (representation, training pair, fold, test pair, layer, measure,
+        negatives) with the
         columns of :data:`RESULT_COLUMNS`: ``x`` and ``y`` are the test languages,
         ``trained_on`` the training pair (``"en-de"``), ``heldout`` is ``"languages"``.
         A closed-form measure learns nothing from a training pair, so its scores on a
@@ -129,6 +151,7 @@ def multilingual(
     if len(n_layers) != 1:
         raise ValueError("Every language must have the same layers (one multilingual model).")
     layers = check_layers(layers, n_layers.pop())
+    kinds = check_representation(representation, n_anchors)
     negatives = check_negatives(negatives)
     measures = check_measures(measures)
     n_samples = representations[languages[0]][0].shape[0]
@@ -139,33 +162,44 @@ def multilingual(
     fits = {name: _fits(measure, languages, train_pairs) for name, measure in measures.items()}
     second_languages = dict.fromkeys(y for measure_fits in fits.values()
                                      for _, _, pairs in measure_fits for _, y in pairs)
+    # The whole arrays, not row slices: tasks slice rows themselves (see fit_and_retrieve).
+    arrays = {language: [representations[language][layer] for layer in layers]
+              for language in languages}
+    # Hard negatives depend on the raw data only: searched once per (language, layer,
+    # fold), shared by every representation, measure and training pair.
+    neighbors = [[{language: hard_negatives(arrays[language][position], test, negatives,
+                                            n_negatives)
+                   for language in second_languages}
+                  for _, test in folds]
+                 for position in range(len(layers))]
     tasks = []
-    for layer in layers:
-        arrays = {language: representations[language][layer] for language in languages}
-        for fold, (train, test) in enumerate(folds):
-            # Hard negatives depend on the data only: searched once per (language, layer,
-            # fold), shared by every measure and training pair.
-            neighbors = {language: hard_negatives(arrays[language], test, negatives, n_negatives)
-                         for language in second_languages}
-            for name, measure in measures.items():
-                for trained_on, (first, second), pairs in fits[name]:
-                    tasks.append(Task(
-                        fit_and_retrieve,
-                        dict(
-                            measure=seeded_clone(measure, random_state),
-                            X=arrays[first], y=arrays[second],
-                            tests=[((x, y), arrays[x], arrays[y], neighbors[y]) for x, y in pairs],
-                            train_rows=train, test_rows=test,
-                            negatives=negatives, retrieval=retrieval,
-                        ),
-                        dict(
-                            benchmark="multilingual", dataset=dataset, representation="raw",
-                            heldout="languages",
-                            fold=fold, trained_on=trained_on, layer=layer,
-                            layer_name=layer_names[languages[0]][layer], measure=name,
-                            chance=1 / (n_negatives + 1),
-                        ),
-                    ))
+    for kind in kinds:
+        fold_arrays = representation_folds(kind, arrays, [train for train, _ in folds],
+                                           n_anchors, random_state)
+        for position, layer in enumerate(layers):
+            for fold, (train, test) in enumerate(folds):
+                layer_arrays = {language: fold_arrays[fold][language][position]
+                                for language in languages}
+                for name, measure in measures.items():
+                    for trained_on, (first, second), pairs in fits[name]:
+                        tasks.append(Task(
+                            fit_and_retrieve,
+                            dict(
+                                measure=seeded_clone(measure, random_state),
+                                X=layer_arrays[first], y=layer_arrays[second],
+                                tests=[((x, y), layer_arrays[x], layer_arrays[y],
+                                        neighbors[position][fold][y]) for x, y in pairs],
+                                train_rows=train, test_rows=test,
+                                negatives=negatives, retrieval=retrieval,
+                            ),
+                            dict(
+                                benchmark="multilingual", dataset=dataset,
+                                representation=kind, heldout="languages",
+                                fold=fold, trained_on=trained_on, layer=layer,
+                                layer_name=layer_names[languages[0]][layer], measure=name,
+                                chance=1 / (n_negatives + 1),
+                            ),
+                        ))
     outputs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, description="multilingual")
     return results_frame(retrieval_rows(tasks, outputs))
 
