@@ -85,7 +85,7 @@ def naive_seconds(model_a, model_b, n_pairs):
 def linear_row(n, d, args):
     model_a, model_b = make_models(args.n_layers, n, d, args.seed)
     widths = [d] * args.n_layers
-    least_flops = min(_linear_grid_flops(n, widths, widths, block_size=0))
+    least_flops = min(_linear_grid_flops(n, widths, widths))
     rate = matmul_rate(n, d, args.n_layers * d)
     grid, seconds, peak = traced(lambda: pairwise_similarity(LinearCKA(), model_a, model_b))
     ideal = least_flops / rate
