@@ -296,7 +296,8 @@ def test_learned_measures_must_be_fitted_and_are_applied_as_is():
 def test_linear_routes_split_work_over_the_blas_threads(monkeypatch, route, with_ys):
     # The layers (and the Grams' inner products) are shared among as many Python threads
     # as the BLAS pool has, each on a one-thread BLAS; the result does not depend on how
-    # many there are, and the BLAS limit is restored afterwards.
+    # many there are (beyond float32 rounding: the products' shapes differ), and the BLAS
+    # limit is restored afterwards.
     workers = []
     original = _cka_math.ThreadPoolExecutor
 
@@ -316,7 +317,7 @@ def test_linear_routes_split_work_over_the_blas_threads(monkeypatch, route, with
                 grids.append(_cka_math._linear_feature_grid(Xs, Ys, True, False))
             assert _threads.blas_threads() == n_threads
     assert workers == [(1, 1), (3, 1)]
-    np.testing.assert_allclose(grids[0], grids[1], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(grids[0], grids[1], atol=1e-7)
     exact = pair_by_pair(LinearCKA(debiased=True), [X.astype(np.float64) for X in Xs],
                          [Y.astype(np.float64) for Y in (Ys or Xs)])
     np.testing.assert_allclose(grids[1], exact, atol=1e-6)

@@ -488,7 +488,9 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
     layer per worker at once), and every self-term is computed once. ``Ys=None`` pairs
     ``Xs`` with itself: only the upper triangle is computed and the self-terms are its
     diagonal. The layers are shared among as many Python threads as the BLAS pool has,
-    each with a one-thread BLAS (no barrier between threads in every product).
+    each with a one-thread BLAS (no barrier between threads in every product); with
+    ``Ys``, each layer of ``Xs`` meets the layers of ``Ys`` in as many parts as there are
+    threads (it is centred once per part), so that the threads finish together.
     """
     n = Xs[0].shape[0]
     layers_y = Xs if Ys is None else Ys
@@ -504,16 +506,20 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
         centred_y[j][...] = _moderate_centred(layers_y[j])
         means_y[bounds[j] : bounds[j + 1]] = centred_y[j].mean(axis=0, dtype=np.float64)
 
-    def row(i):
-        first = i if Ys is None else 0
+    def row(i, first, last):
+        # Layer i of Xs against layers first:last of Ys; the task at the first layer of
+        # the row also takes the self-terms.
         centred = centred_y[i] if Ys is None else _moderate_centred(Xs[i])
         means = means_y[bounds[i] : bounds[i + 1]] if Ys is None else centred.mean(
             axis=0, dtype=np.float64
         )
-        cross[i, first:] = _block_frobenius(
-            centred, side_by_side[:, bounds[first] :], means, means_y[bounds[first] :],
-            bounds[first:-1] - bounds[first],
+        columns = slice(bounds[first], bounds[last])
+        cross[i, first:last] = _block_frobenius(
+            centred, side_by_side[:, columns], means, means_y[columns],
+            bounds[first:last] - bounds[first],
         )
+        if first != (i if Ys is None else 0):
+            return
         self_x[i] = (
             cross[i, i] if Ys is None else _block_frobenius(centred, centred, means, means, [0])[0]
         )
@@ -525,10 +531,15 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
         return _block_frobenius(centred_y[j], centred_y[j], means, means, [0])[0]
 
     n_workers = blas_threads()  # before the BLAS is limited to one thread
+    if Ys is None:  # the upper triangle: rows of decreasing length
+        tasks = [(i, i, len(Xs)) for i in range(len(Xs))]
+    else:  # each row in as many parts as workers, so that the workers finish together
+        edges = np.linspace(0, len(Ys), min(n_workers, len(Ys)) + 1).astype(int)
+        tasks = [(i, *part) for i in range(len(Xs)) for part in zip(edges[:-1], edges[1:])]
     with one_blas_thread(), ThreadPoolExecutor(n_workers) as pool:
         list(pool.map(centre_y, range(len(layers_y))))
-        rows = pool.map(row, range(len(Xs)))
-        list(tqdm(rows, total=len(Xs), disable=not verbose, desc="LinearCKA layer grid"))
+        rows = pool.map(row, *zip(*tasks))
+        list(tqdm(rows, total=len(tasks), disable=not verbose, desc="LinearCKA layer grid"))
         if Ys is not None:
             self_y = np.array(list(pool.map(self_term_y, range(len(layers_y)))))
     if Ys is None:

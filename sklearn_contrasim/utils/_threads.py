@@ -48,12 +48,13 @@ def _blas_pools():
 
 
 def blas_threads():
-    """Return the threads of the BLAS pools now: their current limit, at least 1.
+    """Return the threads of the BLAS pools now: the smallest of their limits, at least 1.
 
-    That is the environment's setting (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``...)
-    or a limit set by threadpoolctl or :func:`limit_threads`, so work split over this
-    many Python threads, each with a one-thread BLAS (:func:`one_blas_thread`), respects
-    the same limit.
+    A limit is the environment's setting (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``...)
+    or one set by threadpoolctl or :func:`limit_threads`, so work split over this many
+    Python threads, each with a one-thread BLAS (:func:`one_blas_thread`), respects it.
+    The smallest, as wheels of numpy and scipy each bring their own BLAS, and a limit set
+    before one of them was loaded leaves that one out.
 
     Returns
     -------
@@ -66,7 +67,7 @@ def blas_threads():
     ...     blas_threads()
     1
     """
-    return max((pool["num_threads"] for pool in _blas_pools().info()), default=1)
+    return max(1, min((pool["num_threads"] for pool in _blas_pools().info()), default=1))
 
 
 def one_blas_thread():
