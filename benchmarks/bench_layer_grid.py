@@ -6,9 +6,10 @@ layer, the layer-prediction benchmark's grid, for every n and d of the size pres
 
 - Linear CKA: the grid of :func:`sklearn_contrasim.measures.pairwise_similarity` (it
   chooses the feature or the Gram route); the FLOP-minimal time, the fewer floating-point
-  operations of the two routes (``_linear_grid_flops``, the Gram route counted as ideal
-  symmetric products) at the float32 matmul rate measured in the same process (best of 3
-  products ``A^T B``, ``A`` n x d and ``B`` n x (L d): the feature route's shape); their
+  operations of the two routes (``_linear_grid_flops``: symmetric products, the Grams and
+  the feature route's self-terms, counted as one triangle, and only the inner products
+  of Grams that are needed) at the float32 matmul rate measured in the same process (best
+  of 3 products ``A^T B``, ``A`` n x d and ``B`` n x (L d): the feature route's shape); their
   ratio (the figure of merit: 1 is the machine's limit); the naive loop of
   ``LinearCKA().similarity`` pair by pair, timed on ``--naive-pairs`` pairs and
   extrapolated to all L^2; the grid's peak memory traced by ``tracemalloc`` (numpy
@@ -17,6 +18,9 @@ layer, the layer-prediction benchmark's grid, for every n and d of the size pres
 - RBF CKA (smaller n): the grid against a plain float64 numpy grid that computes each
   layer's centred Gram once and takes all inner products in one product; both times,
   both peaks and the largest difference.
+
+One small grid runs untimed first: a process's first grid looks up its BLAS pools (a
+scan of the loaded libraries, tens of milliseconds), once.
 
 Run: ``python benchmarks/bench_layer_grid.py`` (n in {1,000, 4,000, 20,000}, d in {256,
 768, 1,024}, 13 x 13 layers; RBF CKA at n in {1,000, 2,000}); ``--quick`` for small
@@ -85,7 +89,7 @@ def naive_seconds(model_a, model_b, n_pairs):
 def linear_row(n, d, args):
     model_a, model_b = make_models(args.n_layers, n, d, args.seed)
     widths = [d] * args.n_layers
-    least_flops = min(_linear_grid_flops(n, widths, widths, block_size=0))
+    least_flops = min(_linear_grid_flops(n, widths, widths))
     rate = matmul_rate(n, d, args.n_layers * d)
     grid, seconds, peak = traced(lambda: pairwise_similarity(LinearCKA(), model_a, model_b))
     ideal = least_flops / rate
@@ -140,6 +144,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     preset = PRESETS["quick" if args.quick else "full"]
     L = args.n_layers
+    pairwise_similarity(LinearCKA(), *make_models(2, 100, 8, args.seed))  # warm-up, untimed
     print(f"Linear CKA, {L} x {L} float32 layers")
     print("| n | d | grid (s) | least TFLOP | matmul GFLOP/s | FLOP-minimal (s) "
           "| grid / minimal | naive pairs (s) | speed-up | peak MiB | max diff f64 |")

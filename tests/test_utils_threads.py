@@ -2,9 +2,15 @@
 
 import pytest
 import torch
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from sklearn_contrasim.utils._threads import available_cores, limit_threads, threads_per_worker
+from sklearn_contrasim.utils._threads import (
+    available_cores,
+    blas_threads,
+    limit_threads,
+    one_blas_thread,
+    threads_per_worker,
+)
 
 
 def test_limit_threads_sets_and_restores_torch_and_blas_threads():
@@ -44,3 +50,13 @@ def test_threads_per_worker_shares_the_cores():
     assert threads_per_worker(-1) == 1
     assert threads_per_worker(2 * cores) == 1
     assert threads_per_worker(1) == cores
+
+
+def test_one_blas_thread_sets_and_restores_the_blas_pools_only():
+    torch.set_num_threads(2)
+    with threadpool_limits(2, user_api="blas"):
+        assert blas_threads() == 2
+        with one_blas_thread():
+            assert blas_threads() == 1
+            assert torch.get_num_threads() == 2
+        assert blas_threads() == 2

@@ -67,8 +67,9 @@ class LinearCKA(_CKA):
     or through the ``n x n`` Gram matrices, whichever needs fewer operations, the Grams
     formed in blocks of columns that fit in scikit-learn's ``working_memory``
     (:func:`sklearn.config_context`), never whole; the rule is the same for a layer grid
-    (:func:`pairwise_similarity`). Float32 input is multiplied in float32 and summed in
-    float64. Each set is rescaled by a power of two before any product (exact), so the
+    (:func:`pairwise_similarity`), whose layers are shared among as many threads as the
+    BLAS pool has, each running its products on one BLAS thread. Float32 input is
+    multiplied in float32 and summed in float64. Each set is rescaled by a power of two before any product (exact), so the
     value is the same at every magnitude the dtype can hold, never 0 or NaN from
     overflow. :meth:`partial_fit`
     accumulates the exact statistics over batches of rows, for data too large for memory.

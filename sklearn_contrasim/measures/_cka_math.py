@@ -6,12 +6,13 @@ floating-point range; the rescaling is exact, so values at ordinary scales are u
 """
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn import get_config
 from tqdm.auto import tqdm
 
-from ..utils._threads import limit_threads
+from ..utils._threads import blas_threads, one_blas_thread
 from ._closed_form import centre_columns, power_of_two_rescale
 
 # Rows per block when float32 products are summed in float64.
@@ -174,44 +175,47 @@ def _stacked_grams(summarize, Xs, verbose):
     return grams, squared_norms
 
 
-def _linear_grid_flops(n_samples, widths_x, widths_y, block_size):
+def _linear_grid_flops(n_samples, widths_x, widths_y):
     """Floating-point operations of the two routes of a linear-CKA grid: ``(features, gram)``.
 
     ``widths_y=None`` compares the layers of ``widths_x`` with themselves. A product of
-    ``a x k`` by ``k x b`` counts ``2 a k b``; a symmetric product ``A A^T`` half of that.
+    ``a x k`` by ``k x b`` counts ``2 a k b``; a symmetric product ``A^T A`` (``syrk``,
+    one triangle) half of that, ``a^2 k``.
 
     - Feature route: ``2 n d_i d_j`` for the cross product of every pair of layers, and
-      ``2 n d_i^2`` for the self-term of every layer (with ``widths_y=None``, the upper
-      triangle of pairs, whose diagonal holds the self-terms).
-    - Gram route (:func:`_linear_gram_grid`, blocks of ``block_size`` columns): the lower
-      triangle of every layer's ``n x n`` Gram, ``(n^2 + n block_size) d_i``, and the
-      Frobenius inner products of the Grams, one symmetric product of the stacked Grams
-      (``n^2`` per pair of the upper triangle of all layers). The layers are centred
-      before their products, so no ``n x n`` matrix is centred.
+      ``n d_i^2`` for the symmetric self-product of every layer (with ``widths_y=None``,
+      the upper triangle of pairs, ``2 n d_i d_j`` each, whose diagonal holds the
+      self-terms).
+    - Gram route (:func:`_linear_gram_grid`): ``n^2 d_i`` for every layer's ``n x n``
+      Gram, a symmetric product, and ``n^2`` for the Frobenius inner product of the two
+      Grams of every pair that is needed (one triangle of each Gram, ``n^2 / 2``
+      multiply-adds): ``L_x L_y`` cross terms and ``L_x + L_y`` self-terms, or the
+      ``L (L + 1) / 2`` pairs of the upper triangle with ``widths_y=None``. The layers are
+      centred before their products, so no ``n x n`` matrix is centred. This is the
+      least either route can do; the bench reports a grid's time against it.
     """
     n = n_samples
     if widths_y is None:
         features = 2 * n * sum(d * sum(widths_x[i:]) for i, d in enumerate(widths_x))
-        widths = widths_x
+        widths, pairs = widths_x, len(widths_x) * (len(widths_x) + 1) // 2
     else:
-        features = 2 * n * (
-            sum(widths_x) * sum(widths_y)
-            + sum(d * d for d in widths_x)
-            + sum(d * d for d in widths_y)
+        features = 2 * n * sum(widths_x) * sum(widths_y) + n * (
+            sum(d * d for d in widths_x) + sum(d * d for d in widths_y)
         )
         widths = [*widths_x, *widths_y]
-    gram = n * (n + block_size) * sum(widths) + n * n * len(widths) * (len(widths) + 1) // 2
+        pairs = len(widths_x) * len(widths_y) + len(widths)
+    gram = n * n * (sum(widths) + pairs)
     return features, gram
 
 
 def _gram_block_size(n_samples, n_layers, itemsize, memory_budget=None):
     """Columns per block of the Gram route, or 0 when even the smallest block does not fit.
 
-    ``n / 8`` columns (the square blocks on the diagonal, computed whole, then add 1/8 to
-    the products), within ``[256, 1024]`` (products of fewer columns run markedly below
-    the machine's peak) and ``n``, and no more than fit in ``memory_budget`` bytes
-    (default: scikit-learn's ``working_memory``): a block holds its columns of every
-    layer's Gram.
+    ``n / 8`` columns within ``[256, 1024]`` (products of fewer columns run markedly below
+    the machine's peak; wider ones take more memory, and the inner products read the
+    squares on the diagonal whole, both triangles, but the panels below them only once)
+    and ``n``, and no more than fit in ``memory_budget`` bytes (default: scikit-learn's
+    ``working_memory``): a block holds its columns of every layer's Gram.
     """
     if memory_budget is None:
         memory_budget = get_config()["working_memory"] * 2**20
@@ -232,28 +236,38 @@ def _linear_grid_route(n_samples, widths_x, widths_y, itemsize, memory_budget=No
     (:func:`_gram_block_size`; default: scikit-learn's ``working_memory``, 1 GiB unless set
     with :func:`sklearn.config_context`); otherwise the feature route, which builds no
     ``n x n`` matrix. For 13 x 13 layers of width ``d`` this means the Gram route for
-    ``n`` below about ``13 d`` (e.g. ``n = 4,000``, ``d = 768``) and the feature route
+    ``n`` below about ``15 d`` (e.g. ``n = 4,000``, ``d = 768``) and the feature route
     above (e.g. ``n = 20,000``, ``d <= 1,024``). ``widths_y=None``: the layers of
     ``widths_x`` with themselves; ``itemsize``: bytes per value of the layers.
     """
     n_layers = len(widths_x) + (0 if widths_y is None else len(widths_y))
     block_size = _gram_block_size(n_samples, n_layers, itemsize, memory_budget)
-    features, gram = _linear_grid_flops(n_samples, widths_x, widths_y, block_size)
+    features, gram = _linear_grid_flops(n_samples, widths_x, widths_y)
     return ("gram" if block_size and gram < features else "features"), block_size
 
 
-def _add_inner_products(total, blocks, weight):
-    """Add ``weight`` times the Frobenius inner products of the rows of ``blocks`` to ``total``.
+def _inner_products(pool, n_workers, blocks):
+    """Frobenius inner products of the layers' ``blocks`` (first axis: the layers), float64.
 
-    ``blocks`` holds one flattened Gram block per layer. The products of groups of
-    columns run in the input precision (one symmetric product each) and are summed in
-    float64, so the rounding error does not grow with ``n``; on one thread, as the
-    products are too small to gain from more (and lose much when cores are shared).
+    The flattened blocks are cut into groups of ``_BLOCK_ROWS`` columns, whose symmetric
+    products run in the input precision and are summed in float64, so the rounding error
+    does not grow with ``n``; each worker takes a range of whole groups (the same groups
+    whatever the number of workers, so the result only changes by float64 rounding).
     """
-    with limit_threads(1):
-        for start in range(0, blocks.shape[1], _BLOCK_ROWS):
-            columns = blocks[:, start : start + _BLOCK_ROWS]
-            total += weight * (columns @ columns.T)
+    flat = blocks.reshape(len(blocks), -1)
+    n_groups = -(-flat.shape[1] // _BLOCK_ROWS)
+    bounds = np.minimum(
+        np.linspace(0, n_groups, n_workers + 1).astype(int) * _BLOCK_ROWS, flat.shape[1]
+    )
+
+    def part(first, last):
+        total = np.zeros((len(flat), len(flat)))
+        for start in range(first, last, _BLOCK_ROWS):
+            columns = flat[:, start : min(start + _BLOCK_ROWS, last)]
+            total += columns @ columns.T
+        return total
+
+    return sum(pool.map(part, bounds[:-1], bounds[1:]))
 
 
 def _linear_gram_grid(Xs, Ys, debiased, verbose, block_size):
@@ -261,35 +275,42 @@ def _linear_gram_grid(Xs, Ys, debiased, verbose, block_size):
 
     Each layer is rescaled by a power of two and centred, so its Gram ``Xc Xc^T`` is
     already centred and ``<K_i, L_j> = ||Xc_i^T Yc_j||_F^2``. The Grams are never held
-    whole: they are formed ``block_size`` columns at a time in the input precision, from
-    the block's first column's row on (the lower triangle, counted twice, with the square
-    block on the diagonal), so forming a Gram costs ``n^2 d + n d block_size``, not
-    ``2 n^2 d``, in plain products (a symmetric one, ``syrk``, is no faster in practice).
-    The inner products of every layer's block with every other's are summed in float64.
+    whole (unless ``block_size`` is ``n``): they are formed ``block_size`` columns at a
+    time in the input precision, from the block's first row on, the square on the
+    diagonal as a symmetric product (``syrk``) and the panel below it as a plain one, so
+    forming a Gram costs ``n^2 d`` whatever the block size. The inner products of every
+    layer's block with every other's are summed in float64, the panel's twice (it stands
+    for the block right of the square too).
+
+    The products are too small to gain much from a multithreaded BLAS (and lose much
+    when cores are shared), so the work runs on as many Python threads as the BLAS pool
+    has, each with a one-thread BLAS: a layer at a time for centring and forming, a range
+    of columns at a time for the inner products.
     """
     n = Xs[0].shape[0]
-    centred_x = [_moderate_centred(X) for X in Xs]
-    centred_y = centred_x if Ys is None else [_moderate_centred(Y) for Y in Ys]
-    layers = centred_x if Ys is None else centred_x + centred_y
-    dtype = np.result_type(*layers)
-    inner = np.zeros((len(layers), len(layers)))
-    buffer = np.empty(len(layers) * block_size * n, dtype)  # reused by every block
-    for start in tqdm(range(0, n, block_size), disable=not verbose, desc="LinearCKA Grams"):
-        stop = min(start + block_size, n)
-        # Columns start:stop of every Gram, from row start on: one product per layer
-        # (the tall product runs faster than its transpose).
-        shape = (len(layers), n - start, stop - start)
-        blocks = buffer[: np.prod(shape)].reshape(shape)
-        for block, Z in zip(blocks, layers):
-            np.matmul(Z[start:], Z[start:stop].T, out=block)
-        # Weight 2 on the lower triangle (it stands for the upper one too), 1 on the
-        # diagonal: zero the square block's part above its diagonal, count everything
-        # twice, then take the diagonal's products out once.
-        square = blocks[:, : stop - start]
-        square *= np.tril(np.ones((stop - start, stop - start), dtype))
-        diagonals = np.diagonal(square, axis1=1, axis2=2).astype(np.float64)
-        _add_inner_products(inner, blocks.reshape(len(layers), -1), 2.0)
-        inner -= diagonals @ diagonals.T
+    n_workers = blas_threads()
+    with one_blas_thread(), ThreadPoolExecutor(n_workers) as pool:
+        centred_x = list(pool.map(_moderate_centred, Xs))
+        centred_y = centred_x if Ys is None else list(pool.map(_moderate_centred, Ys))
+        layers = centred_x if Ys is None else centred_x + centred_y
+        dtype = np.result_type(*layers)
+        inner = np.zeros((len(layers), len(layers)))
+        buffer = np.empty(len(layers) * block_size * n, dtype)  # reused by every block
+        for start in tqdm(range(0, n, block_size), disable=not verbose, desc="LinearCKA Grams"):
+            stop = min(start + block_size, n)
+            # Columns start:stop of every Gram from row start on: the square, then the
+            # panel (the tall product runs faster than its transpose).
+            shape = (len(layers), n - start, stop - start)
+            blocks = buffer[: np.prod(shape)].reshape(shape)
+
+            def form(block, Z):
+                columns = Z[start:stop]
+                np.matmul(columns, columns.T, out=block[: stop - start])
+                np.matmul(Z[stop:], columns.T, out=block[stop - start :])
+
+            list(pool.map(form, blocks, layers))
+            inner += _inner_products(pool, n_workers, blocks[:, : stop - start])
+            inner += 2 * _inner_products(pool, n_workers, blocks[:, stop - start :])
     self_terms, n_x = inner.diagonal().copy(), len(Xs)
     cross = inner if Ys is None else inner[:n_x, n_x:]
     self_x, self_y = (
@@ -418,16 +439,15 @@ class _LinearMoments:
         )
 
 
-def _block_frobenius(A, B, block_starts):
+def _block_frobenius(A, B, means_a, means_b, block_starts):
     """Squared Frobenius norm of the cross-covariance ``Ac^T Bc`` for each column block of ``B``.
 
-    ``A`` and ``B`` are (nearly) centred; their residual column means are removed here,
-    in float64. ``block_starts`` are the first columns of the blocks of ``B``.
+    ``A`` and ``B`` are (nearly) centred; their residual column means, ``means_a`` and
+    ``means_b`` (float64), are removed here. ``block_starts`` are the first columns of the
+    blocks of ``B``.
     """
     product = cross_product(A, B)
-    product -= A.shape[0] * np.outer(
-        A.mean(axis=0, dtype=np.float64), B.mean(axis=0, dtype=np.float64)
-    )
+    product -= A.shape[0] * np.outer(means_a, means_b)
     return np.add.reduceat(np.einsum("ij,ij->j", product, product), block_starts)
 
 
@@ -465,31 +485,66 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
     :func:`power_of_two_rescale`) and centred. The centred layers of ``Ys`` are laid side
     by side, so each layer of ``Xs`` meets all of them in one product (in blocks of rows
     summed in float64); the layers of ``Xs`` are centred one at a time (one copy of a
-    layer at once), and every self-term is computed once. ``Ys=None`` pairs ``Xs`` with
-    itself: only the upper triangle is computed and the self-terms are its diagonal.
+    layer per worker at once), and every self-term is computed once. ``Ys=None`` pairs
+    ``Xs`` with itself: only the upper triangle is computed and the self-terms are its
+    diagonal. The layers are shared among as many Python threads as the BLAS pool has,
+    each with a one-thread BLAS (no barrier between threads in every product); with
+    ``Ys``, each layer of ``Xs`` meets the layers of ``Ys`` in as many parts as there are
+    threads (it is centred once per part), so that the threads finish together.
     """
     n = Xs[0].shape[0]
     layers_y = Xs if Ys is None else Ys
-    side_by_side = np.concatenate([_moderate_centred(Y) for Y in layers_y], axis=1)
     bounds = np.cumsum([0] + [Y.shape[1] for Y in layers_y])
+    side_by_side = np.empty((n, bounds[-1]), np.result_type(*layers_y))
+    means_y = np.empty(bounds[-1])  # residual column means of the centred layers
     centred_y = [side_by_side[:, start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
-    cross = np.empty((len(Xs), len(layers_y)))
+    cross = np.zeros((len(Xs), len(layers_y)))
     self_x = np.empty(len(Xs))
     norms_x = np.empty((len(Xs), n)) if debiased else None
-    for i in tqdm(range(len(Xs)), disable=not verbose, desc="LinearCKA layer grid"):
-        first = i if Ys is None else 0
+
+    def centre_y(j):
+        centred_y[j][...] = _moderate_centred(layers_y[j])
+        means_y[bounds[j] : bounds[j + 1]] = centred_y[j].mean(axis=0, dtype=np.float64)
+
+    def row(i, first, last):
+        # Layer i of Xs against layers first:last of Ys; the task at the first layer of
+        # the row also takes the self-terms.
         centred = centred_y[i] if Ys is None else _moderate_centred(Xs[i])
-        cross[i, first:] = _block_frobenius(
-            centred, side_by_side[:, bounds[first] :], bounds[first:-1] - bounds[first]
+        means = means_y[bounds[i] : bounds[i + 1]] if Ys is None else centred.mean(
+            axis=0, dtype=np.float64
         )
-        if Ys is None:
-            cross[i:, i] = cross[i, i:]
-        self_x[i] = cross[i, i] if Ys is None else _block_frobenius(centred, centred, [0])[0]
+        columns = slice(bounds[first], bounds[last])
+        cross[i, first:last] = _block_frobenius(
+            centred, side_by_side[:, columns], means, means_y[columns],
+            bounds[first:last] - bounds[first],
+        )
+        if first != (i if Ys is None else 0):
+            return
+        self_x[i] = (
+            cross[i, i] if Ys is None else _block_frobenius(centred, centred, means, means, [0])[0]
+        )
         if debiased:
             norms_x[i] = _centred_row_norms(centred)
+
+    def self_term_y(j):
+        means = means_y[bounds[j] : bounds[j + 1]]
+        return _block_frobenius(centred_y[j], centred_y[j], means, means, [0])[0]
+
+    n_workers = blas_threads()  # before the BLAS is limited to one thread
+    if Ys is None:  # the upper triangle: rows of decreasing length
+        tasks = [(i, i, len(Xs)) for i in range(len(Xs))]
+    else:  # each row in as many parts as workers, so that the workers finish together
+        edges = np.linspace(0, len(Ys), min(n_workers, len(Ys)) + 1).astype(int)
+        tasks = [(i, *part) for i in range(len(Xs)) for part in zip(edges[:-1], edges[1:])]
+    with one_blas_thread(), ThreadPoolExecutor(n_workers) as pool:
+        list(pool.map(centre_y, range(len(layers_y))))
+        rows = pool.map(row, *zip(*tasks))
+        list(tqdm(rows, total=len(tasks), disable=not verbose, desc="LinearCKA layer grid"))
+        if Ys is not None:
+            self_y = np.array(list(pool.map(self_term_y, range(len(layers_y)))))
     if Ys is None:
+        cross += np.triu(cross, 1).T
         return _linear_cka_from_terms(cross, self_x, self_x, n, norms_x, norms_x)
-    self_y = np.array([_block_frobenius(Y, Y, [0])[0] for Y in centred_y])
     norms_y = np.stack([_centred_row_norms(Y) for Y in centred_y]) if debiased else None
     return _linear_cka_from_terms(cross, self_x, self_y, n, norms_x, norms_y)
 

@@ -3,9 +3,10 @@
 import os
 import sys
 from contextlib import contextmanager
+from functools import cache
 
 from joblib import effective_n_jobs
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 
 def available_cores():
@@ -37,6 +38,53 @@ def threads_per_worker(n_jobs):
     1
     """
     return max(1, available_cores() // effective_n_jobs(n_jobs))
+
+
+@cache
+def _blas_pools():
+    """threadpoolctl's controller of the BLAS pools (numpy's, loaded with it), found once:
+    looking them up scans the process's libraries, which takes milliseconds."""
+    return ThreadpoolController().select(user_api="blas")
+
+
+def blas_threads():
+    """Return the threads of the BLAS pools now: the smallest of their limits, at least 1.
+
+    A limit is the environment's setting (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``...)
+    or one set by threadpoolctl or :func:`limit_threads`, so work split over this many
+    Python threads, each with a one-thread BLAS (:func:`one_blas_thread`), respects it.
+    The smallest, as wheels of numpy and scipy each bring their own BLAS, and a limit set
+    before one of them was loaded leaves that one out.
+
+    Returns
+    -------
+    n_threads : int
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.utils._threads import blas_threads, limit_threads
+    >>> with limit_threads(1):
+    ...     blas_threads()
+    1
+    """
+    return max(1, min((pool["num_threads"] for pool in _blas_pools().info()), default=1))
+
+
+def one_blas_thread():
+    """Return a context manager that runs the BLAS pools on one thread (restored after).
+
+    Unlike :func:`limit_threads` it leaves torch and OpenMP alone and costs microseconds
+    (the pools are looked up once per process), for numpy code that splits its own work
+    over Python threads.
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.utils._threads import blas_threads, one_blas_thread
+    >>> with one_blas_thread():
+    ...     blas_threads()
+    1
+    """
+    return _blas_pools().limit(limits=1)
 
 
 @contextmanager
