@@ -229,24 +229,9 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
 def load_english_sentences(*, min_words=5, max_words=40):
     """Distinct English sentences: the clean msgids of the pinned gettext catalogs.
 
-    The msgids are read from the pinned catalogs of all locales (each translates part of the
-    same English sources), with the same cleaning as
-    :func:`load_parallel_sentences`, and returned sorted.
-
-    Parameters
-    ----------
-    min_words, max_words : int, default=5, 40
-        Inclusive range of the number of whitespace-separated words.
-
-    Returns
-    -------
-    sentences : list of str
-        Sorted distinct sentences.
-
-    Raises
-    ------
-    MissingDataSourceError
-        When a pinned package is not installed.
+    The msgids are read from the pinned catalogs of all locales (each translates part of
+    the same English sources), with the same cleaning as :func:`load_parallel_sentences`:
+    :func:`load_monolingual_sentences` of ``"en"``, with 5 to 40 words by default.
 
     Examples
     --------
@@ -255,9 +240,7 @@ def load_english_sentences(*, min_words=5, max_words=40):
     >>> all(5 <= len(s.split()) <= 6 for s in sentences)
     True
     """
-    _check_word_range(min_words, max_words)
-    msgids = _english_msgids(_pinned_catalogs())
-    return [text for text in msgids if min_words <= _n_words(text) <= max_words]
+    return load_monolingual_sentences("en", min_words=min_words, max_words=max_words)
 
 
 @lru_cache(maxsize=1)
