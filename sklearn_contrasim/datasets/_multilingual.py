@@ -119,11 +119,12 @@ def load_multilingual(
     Parameters
     ----------
     preset : {"quick", "full"}, default="quick"
-        Default size (and, for ``model="mlm"``, training length). ``"quick"``: all seven languages (en, ar, de, es, fr, ru, tr), at
-        most 1,000 sentences (about 930 exist in all seven; about 1 minute to build
-        on 2 cores, 130 MB). ``"full"``: every sentence translated into
-        de, es, fr, ru and tr (about 3,300; Arabic, with only ~1k translated messages,
-        is left out; about 3 minutes, 400 MB).
+        Default size (and, for ``model="mlm"``, training length). ``"quick"``: all
+        seven languages (en, ar, de, es, fr, ru, tr), at most 1,000 sentences (about 930
+        exist in all seven; e5: about 1 minute to build on 2 cores, 130 MB).
+        ``"full"``: every sentence translated into de, es, fr, ru and tr (about 3,300;
+        Arabic, with only ~1k translated messages, is left out; e5: about 3 minutes,
+        400 MB).
     model : {"e5", "mlm"}, default="e5"
         multilingual-e5-small, or the masked language model trained here (see above).
     languages : sequence of str, default=None
@@ -314,7 +315,8 @@ def mlm_corpora(table, test_fold):
     test = table[np.asarray(test_fold) == 0]
     excluded = {sentence_key(text) for language in table.columns for text in test[language]}
     return [
-        [text for text in load_monolingual_sentences(language) if sentence_key(text) not in excluded]
+        [text for text in load_monolingual_sentences(language)
+         if sentence_key(text) not in excluded]
         for language in table.columns
     ]
 
@@ -329,7 +331,8 @@ def _build_mlm(table, test_fold, training, pooling, models_folder, *, force, ver
         corpora, folder, training, force=force, verbose=verbose
     )
     representations = _hidden_states(
-        model.bert, tokenizer, table, pooling, verbose, max_length=model.config.max_position_embeddings
+        model.bert, tokenizer, table, pooling, verbose,
+        max_length=model.config.max_position_embeddings,
     )
     meta = {
         "build_seconds": time.perf_counter() - start,

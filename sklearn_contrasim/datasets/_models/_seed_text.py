@@ -109,7 +109,8 @@ def save_tokenizer(tokenizer, directory):
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory) as scratch:
         tokenizer.save_pretrained(scratch)
-        for file in sorted(Path(scratch).iterdir(), key=lambda file: file.name == "tokenizer.json"):
+        files = sorted(Path(scratch).iterdir(), key=lambda file: file.name == "tokenizer.json")
+        for file in files:
             os.replace(file, directory / file.name)
 
 
@@ -192,9 +193,9 @@ def train_masked_lm(
 
     AdamW with a linear warm-up over the first tenth of the steps and a linear decay to
     zero; step ``k`` draws ``batch_size`` sentences at random from corpus
-    ``k % len(corpora)``, so a batch never mixes two corpora (e.g. two languages). The loss (cross-entropy over
-    the tokenizer's vocabulary) is computed only at the masked positions, so the output
-    layer runs on about 15 % of the tokens.
+    ``k % len(corpora)``, so a batch never mixes two corpora (e.g. two languages). The
+    loss (cross-entropy over the tokenizer's vocabulary) is computed only at the masked
+    positions, so the output layer runs on about 15 % of the tokens.
 
     Parameters
     ----------
