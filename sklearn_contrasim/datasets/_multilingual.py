@@ -306,7 +306,7 @@ def _build_e5(table, pooling, verbose):
     return representations, {}, {"build_seconds": time.perf_counter() - start}
 
 
-def mlm_corpora(table, test_fold):
+def _mlm_corpora(table, test_fold):
     """Per language of ``table``, its monolingual catalog sentences but the test ones.
 
     A sentence is left out when it repeats (ignoring case and spacing) the test sentence
@@ -324,7 +324,7 @@ def mlm_corpora(table, test_fold):
 def _build_mlm(table, test_fold, training, pooling, models_folder, *, force, verbose):
     """Train (or load) the multilingual masked LM, then every hidden state of the sentences."""
     start = time.perf_counter()
-    corpora = mlm_corpora(table, test_fold)
+    corpora = _mlm_corpora(table, test_fold)
     corpus_hash = hashlib.sha256(json.dumps(corpora).encode("utf-8")).hexdigest()
     folder = models_folder / f"mlm-{content_key({**training, 'corpora': corpus_hash})}"
     model, tokenizer, losses, seconds = train_multilingual_mlm(

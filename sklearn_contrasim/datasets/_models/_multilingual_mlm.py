@@ -11,6 +11,8 @@ from pathlib import Path
 
 from .._home import require_module
 from ._seed_text import (
+    ARCHITECTURE_KEYS,
+    DEFAULT_MAX_LENGTH,
     SPECIAL_TOKENS,
     load_saved_tokenizer,
     make_masked_lm,
@@ -19,7 +21,6 @@ from ._seed_text import (
 )
 from ._seeds import train_seeds
 
-ARCHITECTURE_KEYS = ("n_layers", "hidden_size", "n_heads")
 _MAX_PIECE = 16  # characters of the longest piece considered
 
 
@@ -148,7 +149,7 @@ def train_multilingual_mlm(corpora, folder, training, *, force=False, verbose=Fa
     seed, vocab_size = training.pop("seed"), training.pop("vocab_size")
     tokenizer = build_shared_tokenizer(corpora, folder / "tokenizer", vocab_size=vocab_size)
     architecture = {key: training[key] for key in ARCHITECTURE_KEYS}
-    max_length = training.get("max_length", 64)
+    max_length = training.get("max_length", DEFAULT_MAX_LENGTH)
     models, losses, seconds = train_seeds(
         "multilingual masked LM",
         [seed],
