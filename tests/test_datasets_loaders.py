@@ -25,7 +25,9 @@ from sklearn_contrasim.datasets._models._efficientnet import load_efficientnet_l
 from sklearn_contrasim.datasets._models._minilm import load_minilm
 from sklearn_contrasim.datasets._models._seed_text import corpus_hash, make_masked_lm
 from sklearn_contrasim.datasets._models._seed_vision import make_vision_model
+from sklearn_contrasim.datasets._models import _multilingual_mlm
 from sklearn_contrasim.datasets._multilingual import _choose_rows
+from sklearn_contrasim.datasets._splits import random_test_fold
 from sklearn_contrasim.datasets._sources import _clipart, _emoji, _fashion_mnist
 from sklearn_contrasim.datasets._sources._emoji import list_emoji_pairs
 from sklearn_contrasim.datasets._sources._catalogs import load_english_sentences
@@ -43,6 +45,8 @@ from _fixtures import (  # noqa: F401 (fixtures)
 
 
 TINY_BERT = {"n_layers": 1, "hidden_size": 16, "n_heads": 2, "steps": 3}
+TINY_MLM = {"n_layers": 2, "hidden_size": 16, "n_heads": 2, "steps": 4, "batch_size": 2,
+            "vocab_size": 80}
 
 
 def linear_cka(x, y):
@@ -287,6 +291,72 @@ def test_load_multilingual_missing_pinned_package(fake_locale, tmp_path):
         load_layer_prediction(model="bert", data_home=tmp_path, verbose=False)
 
 
+def _mlm_kwargs(data_home, **extra):
+    return {"model": "mlm", "languages": ["en", "de", "fr"], "test_size": 0.4,
+            "training_params": TINY_MLM, "data_home": data_home, "verbose": False, **extra}
+
+
+def test_load_multilingual_mlm_bunch_cache_and_determinism(fake_locale, tmp_path):
+    data = load_multilingual(**_mlm_kwargs(tmp_path / "home"))
+    assert not data.from_cache and data.model_name == "multilingual-masked-lm"
+    assert data.prefix == "" and data.pooling == "mean"
+    assert data.sentences.equals(load_parallel_sentences(["de", "fr"]))
+    np.testing.assert_array_equal(data.test_fold, random_test_fold(5, test_size=0.4,
+                                                                   random_state=0))
+    for language in ("en", "de", "fr"):
+        assert data.layer_names[language] == ["embeddings", "layer1", "layer2"]
+        assert all(layer.shape == (5, 16) and layer.dtype == np.float32
+                   for layer in data.representations[language])
+    assert data.training_losses.shape == (4,) and data.training_seconds > 0
+    assert data.training["n_layers"] == 2 and data.training["seed"] == 0
+    assert "masked language model" in data.description
+    # Cached; another pooling reuses the trained checkpoint.
+    again = load_multilingual(**_mlm_kwargs(tmp_path / "home"))
+    assert again.from_cache
+    np.testing.assert_array_equal(again.representations["de"][2], data.representations["de"][2])
+    cls = load_multilingual(**_mlm_kwargs(tmp_path / "home", pooling="cls"))
+    assert not cls.from_cache and cls.training_seconds is None
+    assert not np.allclose(cls.representations["de"][2], data.representations["de"][2])
+    # The same seed in another data home gives the same weights; another seed others.
+    fresh = load_multilingual(**_mlm_kwargs(tmp_path / "other"))
+    np.testing.assert_array_equal(fresh.representations["fr"][2], data.representations["fr"][2])
+    np.testing.assert_array_equal(fresh.training_losses, data.training_losses)
+    seeded = load_multilingual(**_mlm_kwargs(tmp_path / "home",
+                                             training_params={**TINY_MLM, "seed": 1}))
+    assert not np.allclose(seeded.representations["fr"][2], data.representations["fr"][2])
+
+
+def test_mlm_trains_on_monolingual_batches_without_test_sentences(
+    fake_locale, tmp_path, monkeypatch
+):
+    corpora_seen, corpus_of_step = [], []
+    train = _multilingual_mlm.train_masked_lm
+    step = _seed_text._masked_lm_step
+
+    def spy_train(corpora, *args, **kwargs):
+        corpora_seen.extend(corpora)
+        return train(corpora, *args, **kwargs)
+
+    def spy_step(model, encoded, *args, **kwargs):
+        corpus_of_step.append(id(encoded))
+        return step(model, encoded, *args, **kwargs)
+
+    monkeypatch.setattr(_multilingual_mlm, "train_masked_lm", spy_train)
+    monkeypatch.setattr(_seed_text, "_masked_lm_step", spy_step)
+    data = load_multilingual(**_mlm_kwargs(tmp_path, training_params={**TINY_MLM, "steps": 7}))
+    english, german, french = corpora_seen
+    test = data.sentences[data.test_fold == 0]
+    train_rows = data.sentences[data.test_fold == -1]
+    everything = set(english) | set(german) | set(french)
+    assert not everything & set(test.to_numpy().ravel())
+    assert set(train_rows["en"]) <= set(english) and set(train_rows["de"]) <= set(german)
+    assert "Too short to keep" in english  # monolingual text beyond the aligned rows
+    assert set(german).isdisjoint(english) and set(french).isdisjoint(german)
+    # Step k draws its whole batch from language k % 3: en, de, fr, en, de, fr, en.
+    assert len(set(corpus_of_step[:3])) == 3
+    assert corpus_of_step == corpus_of_step[:3] * 2 + corpus_of_step[:1]
+
+
 def test_sentence_sample_follows_random_state():
     np.testing.assert_array_equal(_choose_rows(50, 10, 0), _choose_rows(50, 10, 0))
     assert not np.array_equal(_choose_rows(50, 10, 0), _choose_rows(50, 10, 1))
@@ -315,6 +385,12 @@ def test_load_multilingual_rows_are_the_e5_query_embeddings(tmp_path, e5):
         ({"test_size": 1.5}, "'test_size' parameter"),
         ({"n_sentences": 1}, "'n_sentences' parameter"),
         ({"random_state": -1}, "'random_state' parameter"),
+        ({"model": "bert"}, "'model' parameter"),
+        ({"training_params": {"steps": 2}}, "training_params applies to model='mlm' only"),
+        ({"model": "mlm", "training_params": {"epochs": 2}}, "Unknown training_params"),
+        ({"model": "mlm", "training_params": {"steps": 0}}, "'steps' parameter"),
+        ({"model": "mlm", "training_params": {"hidden_size": 10, "n_heads": 4}},
+         "multiple of n_heads"),
     ],
 )
 def test_load_multilingual_bad_input(kwargs, match, tmp_path):

@@ -16,6 +16,7 @@ from sklearn_contrasim.datasets import (
     transformer_hidden_states,
 )
 from sklearn_contrasim.datasets._models import _seed_text
+from sklearn_contrasim.datasets._models._multilingual_mlm import build_shared_tokenizer
 from sklearn_contrasim.datasets._models._e5 import dequantize_q4_0, load_e5_model
 from sklearn_contrasim.datasets._models._efficientnet import (
     LetterboxedImages,
@@ -88,9 +89,9 @@ def test_masked_lm_training_is_deterministic_and_learns(tiny_tokenizer):
     corpus = ["the cat sat on the mat", "a dog chased the cat", "the mat was red and blue"] * 10
     params = {"n_layers": 1, "hidden_size": 32, "n_heads": 2, "batch_size": 8,
               "mask_probability": 0.3, "learning_rate": 3e-3}
-    model, losses = train_masked_lm(corpus, tiny_tokenizer, 0, steps=60, **params)
-    again, losses_again = train_masked_lm(corpus, tiny_tokenizer, 0, steps=60, **params)
-    other, _ = train_masked_lm(corpus, tiny_tokenizer, 1, steps=60, **params)
+    model, losses = train_masked_lm([corpus], tiny_tokenizer, 0, steps=60, **params)
+    again, losses_again = train_masked_lm([corpus], tiny_tokenizer, 0, steps=60, **params)
+    other, _ = train_masked_lm([corpus], tiny_tokenizer, 1, steps=60, **params)
     assert same_weights(model, again)
     np.testing.assert_array_equal(losses, losses_again)
     assert not same_weights(model, other)
@@ -98,6 +99,37 @@ def test_masked_lm_training_is_deterministic_and_learns(tiny_tokenizer):
     assert model.config.vocab_size == len(tiny_tokenizer)
     assert isinstance(make_masked_lm(tiny_tokenizer, 0, n_layers=1, hidden_size=16, n_heads=2),
                       type(model))
+
+
+MIXED = [
+    ["the file could not be saved", "save the files", "the file is saved"],
+    ["die Datei konnte nicht gespeichert werden", "die Dateien speichern"],
+    ["Не удалось сохранить файл", "файл сохранён"],
+]
+
+
+def test_shared_tokenizer_is_deterministic_and_bert_like(tmp_path):
+    pytest.importorskip("transformers")
+    tokenizer = build_shared_tokenizer(MIXED, tmp_path / "a", vocab_size=400)
+    again = build_shared_tokenizer(MIXED, tmp_path / "b", vocab_size=400)
+    assert tokenizer.get_vocab() == again.get_vocab()
+    small = build_shared_tokenizer(MIXED, tmp_path / "c", vocab_size=120)
+    assert len(small) == 120 and set(small.get_vocab()) < set(tokenizer.get_vocab())
+    assert tokenizer.convert_ids_to_tokens(list(range(5))) == list(_seed_text.SPECIAL_TOKENS)
+    assert (tokenizer.pad_token, tokenizer.mask_token) == ("[PAD]", "[MASK]")
+    # One vocabulary for every language: lower-cased whole words, accents and scripts kept.
+    assert tokenizer.tokenize("Die DATEI") == ["die", "datei"]
+    assert tokenizer.tokenize("файл saved") == ["файл", "saved"]
+    encoded = tokenizer("die Datei")["input_ids"]
+    assert encoded[0] == tokenizer.cls_token_id and encoded[-1] == tokenizer.sep_token_id
+    # An unseen word falls back to known pieces, an unseen character to [UNK].
+    pieces = tokenizer.tokenize("dateifile")
+    assert pieces[0] == "datei" and "".join(pieces).replace("##", "") == "dateifile"
+    assert tokenizer.tokenize("ß") == ["[UNK]"]
+    # Saved, then reloaded from its folder (even with other corpora).
+    reloaded = build_shared_tokenizer([["other text"]], tmp_path / "a", vocab_size=10)
+    assert reloaded.get_vocab() == tokenizer.get_vocab()
+    assert reloaded("die Datei")["input_ids"] == encoded
 
 
 @pytest.fixture(scope="module")

@@ -70,10 +70,14 @@ _PRESET_SETTINGS = {
 
 
 
-def _training_settings(model, preset_training, training_params):
-    """The preset's training settings updated with valid ``training_params``."""
+def training_settings(model, constraints, preset_training, training_params):
+    """The preset's training settings of ``model`` updated with valid ``training_params``.
+
+    ``constraints`` holds sklearn's constraints of every allowed key; a ``channels`` key
+    must be a non-empty list of positive integers and ``hidden_size`` a multiple of
+    ``n_heads``.
+    """
     training_params = {} if training_params is None else dict(training_params)
-    constraints = _TRAINING_CONSTRAINTS[model]
     unknown = sorted(set(training_params) - set(constraints))
     if unknown:
         raise ValueError(
@@ -93,7 +97,7 @@ def _training_settings(model, preset_training, training_params):
             f"training_params['channels'] must be a non-empty list of integers >= 1, "
             f"got {channels!r}."
         )
-    if model == "bert" and training["hidden_size"] % training["n_heads"]:
+    if "n_heads" in training and training["hidden_size"] % training["n_heads"]:
         raise ValueError(
             f"training_params: hidden_size ({training['hidden_size']}) must be a multiple "
             f"of n_heads ({training['n_heads']})."
@@ -256,7 +260,9 @@ def load_layer_prediction(
     n_seeds = settings["n_seeds"] if n_seeds is None else n_seeds
     n_train = settings["n_train"] if n_train is None else n_train
     n_test = settings["n_test"] if n_test is None else n_test
-    training = _training_settings(model, settings["training"], training_params)
+    training = training_settings(
+        model, _TRAINING_CONSTRAINTS[model], settings["training"], training_params
+    )
     if model != "bert" and n_train + n_test > N_FASHION_MNIST_TEST:
         raise ValueError(
             f"n_train + n_test must be at most {N_FASHION_MNIST_TEST} (the Fashion-MNIST "

@@ -77,7 +77,7 @@ def build_wordpiece_tokenizer(sentences, directory):
     transformers = require_module("transformers")
     model_dir = minilm_path()
     directory = Path(directory)
-    saved = _load_saved_tokenizer(transformers, directory)
+    saved = load_saved_tokenizer(transformers.BertTokenizerFast, directory)
     if saved is not None:
         return saved
     full = transformers.BertTokenizerFast.from_pretrained(model_dir)
@@ -94,21 +94,34 @@ def build_wordpiece_tokenizer(sentences, directory):
         vocab_file.write_text("\n".join(pieces) + "\n", encoding="utf-8")
         # The vocabulary file is positional: transformers 4 names it vocab_file, 5 vocab.
         tokenizer = transformers.BertTokenizerFast(str(vocab_file), do_lower_case=True)
-        saved = Path(scratch) / "saved"
-        tokenizer.save_pretrained(saved)
-        # Renamed into place, tokenizer.json last: it marks a complete save, so an
-        # interrupted one is never mistaken for a tokenizer.
-        for file in sorted(saved.iterdir(), key=lambda file: file.name == "tokenizer.json"):
-            os.replace(file, directory / file.name)
+        save_tokenizer(tokenizer, directory)
     return tokenizer
 
 
-def _load_saved_tokenizer(transformers, directory):
-    """The tokenizer saved in ``directory``; None when missing or broken (with a warning)."""
+def save_tokenizer(tokenizer, directory):
+    """Save ``tokenizer`` (``save_pretrained``) into ``directory`` atomically.
+
+    The files are written to a scratch folder, then renamed into place, tokenizer.json
+    last: it marks a complete save, so an interrupted one is never mistaken for a
+    tokenizer (see :func:`load_saved_tokenizer`).
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory) as scratch:
+        tokenizer.save_pretrained(scratch)
+        files = sorted(Path(scratch).iterdir(), key=lambda file: file.name == "tokenizer.json")
+        for file in files:
+            os.replace(file, directory / file.name)
+
+
+def load_saved_tokenizer(tokenizer_class, directory):
+    """The ``tokenizer_class`` tokenizer saved in ``directory`` by :func:`save_tokenizer`;
+    None when missing or broken (with a warning)."""
+    directory = Path(directory)
     if not (directory / "tokenizer.json").exists():
         return None
     try:
-        return transformers.BertTokenizerFast.from_pretrained(directory)
+        return tokenizer_class.from_pretrained(directory)
     except Exception as exc:  # any failure to read it (JSON, missing file, OS errors)
         warn_corrupt(f"{directory} cannot be read ({type(exc).__name__}: {exc})")
         return None
@@ -164,7 +177,7 @@ def _mask_tokens(input_ids, special, tokenizer, generator, mask_probability):
 
 
 def train_masked_lm(
-    sentences,
+    corpora,
     tokenizer,
     seed,
     *,
@@ -176,17 +189,18 @@ def train_masked_lm(
     verbose=False,
     **architecture_params,
 ):
-    """Train a small BERT-style masked language model on ``sentences`` from ``seed``.
+    """Train a small BERT-style masked language model on ``corpora`` from ``seed``.
 
     AdamW with a linear warm-up over the first tenth of the steps and a linear decay to
-    zero; each step draws ``batch_size`` sentences at random. The loss (cross-entropy over
-    the tokenizer's vocabulary) is computed only at the masked positions, so the output
-    layer runs on about 15 % of the tokens.
+    zero; step ``k`` draws ``batch_size`` sentences at random from corpus
+    ``k % len(corpora)``, so a batch never mixes two corpora (e.g. two languages). The
+    loss (cross-entropy over the tokenizer's vocabulary) is computed only at the masked
+    positions, so the output layer runs on about 15 % of the tokens.
 
     Parameters
     ----------
-    sentences : list of str
-        The training corpus.
+    corpora : list of list of str
+        The training corpora (one, or one per language), used in turn.
     tokenizer : transformers.PreTrainedTokenizerFast
         For instance from :func:`build_wordpiece_tokenizer`.
     seed : int
@@ -209,10 +223,13 @@ def train_masked_lm(
     losses : ndarray of shape (steps,)
         Training loss of every step.
     """
-    if len(sentences) == 0:
-        raise ValueError("sentences is empty.")
+    if not corpora or any(isinstance(corpus, str) or len(corpus) == 0 for corpus in corpora):
+        raise ValueError("corpora must be a non-empty list of non-empty lists of sentences.")
     model = make_masked_lm(tokenizer, seed, max_length=max_length, **architecture_params)
-    encoded = tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
+    encoded = [
+        tokenizer(list(corpus), truncation=True, max_length=max_length)["input_ids"]
+        for corpus in corpora
+    ]
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
     warmup = max(1, steps // 10)
     def learning_rate_factor(step):
@@ -223,9 +240,9 @@ def train_masked_lm(
     losses = []
     model.train()
     with limit_threads(1):
-        for _ in tqdm(range(steps), desc=f"masked LM seed {seed}", disable=not verbose):
+        for step in tqdm(range(steps), desc=f"masked LM seed {seed}", disable=not verbose):
             losses.append(_masked_lm_step(
-                model, encoded, tokenizer, generator=generator, optimizer=optimizer,
+                model, encoded[step % len(encoded)], tokenizer, generator=generator, optimizer=optimizer,
                 schedule=schedule, batch_size=batch_size, mask_probability=mask_probability,
             ))
     return model.eval(), np.asarray(losses, dtype=np.float32)
@@ -350,7 +367,7 @@ def build_text_set(spec):
             make_masked_lm, tokenizer, max_length=max_length,
             **{key: training[key] for key in ARCHITECTURE_KEYS if key in training},
         ),
-        train=partial(train_masked_lm, corpus, tokenizer, verbose=spec.verbose, **training),
+        train=partial(train_masked_lm, [corpus], tokenizer, verbose=spec.verbose, **training),
         force=spec.force,
         verbose=spec.verbose,
         n_jobs=spec.n_jobs,

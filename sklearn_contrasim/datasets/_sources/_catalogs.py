@@ -137,6 +137,19 @@ def _translations(catalogs):
     return {msgid: counter.most_common(1)[0][0] for msgid, counter in votes.items()}
 
 
+def sentence_key(text):
+    """``text`` with its case and runs of white space folded: two sentences with the same
+    key count as one (a repeat).
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.datasets._sources._catalogs import sentence_key
+    >>> sentence_key("Open  the File") == sentence_key("open the file")
+    True
+    """
+    return _SPACES.sub(" ", text).casefold()
+
+
 def _check_word_range(min_words, max_words):
     for name, value in (("min_words", min_words), ("max_words", max_words)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -204,7 +217,7 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
     rows, seen = [], [set() for _ in range(len(others) + 1)]
     for text in english:
         row = [text] + [table[text] for table in tables]
-        keys = [_SPACES.sub(" ", cell).casefold() for cell in row]
+        keys = [sentence_key(cell) for cell in row]
         if any(key in used for key, used in zip(keys, seen)):
             continue
         for key, used in zip(keys, seen):
@@ -216,24 +229,9 @@ def load_parallel_sentences(languages, *, min_words=6, max_words=30):
 def load_english_sentences(*, min_words=5, max_words=40):
     """Distinct English sentences: the clean msgids of the pinned gettext catalogs.
 
-    The msgids are read from the pinned catalogs of all locales (each translates part of the
-    same English sources), with the same cleaning as
-    :func:`load_parallel_sentences`, and returned sorted.
-
-    Parameters
-    ----------
-    min_words, max_words : int, default=5, 40
-        Inclusive range of the number of whitespace-separated words.
-
-    Returns
-    -------
-    sentences : list of str
-        Sorted distinct sentences.
-
-    Raises
-    ------
-    MissingDataSourceError
-        When a pinned package is not installed.
+    The msgids are read from the pinned catalogs of all locales (each translates part of
+    the same English sources), with the same cleaning as :func:`load_parallel_sentences`:
+    :func:`load_monolingual_sentences` of ``"en"``, with 5 to 40 words by default.
 
     Examples
     --------
@@ -242,9 +240,7 @@ def load_english_sentences(*, min_words=5, max_words=40):
     >>> all(5 <= len(s.split()) <= 6 for s in sentences)
     True
     """
-    _check_word_range(min_words, max_words)
-    msgids = _english_msgids(_pinned_catalogs())
-    return [text for text in msgids if min_words <= _n_words(text) <= max_words]
+    return load_monolingual_sentences("en", min_words=min_words, max_words=max_words)
 
 
 @lru_cache(maxsize=1)
@@ -256,3 +252,43 @@ def _english_msgids(catalogs):
     msgids = {_decode(raw, "utf-8") for raw in raw_msgids if raw and b"\x00" not in raw}
     msgids = {msgid for msgid in msgids if msgid and _is_clean(msgid)}
     return tuple(sorted(msgids))
+
+
+def load_monolingual_sentences(language, *, min_words=3, max_words=40):
+    """Distinct sentences of one language from the pinned gettext catalogs.
+
+    ``"en"``: the clean msgids (as :func:`load_english_sentences`); any other language:
+    the clean translations of its catalogs (as :func:`load_parallel_sentences`), whatever
+    the other languages translate. Monolingual text, as a masked language model trains on.
+
+    Parameters
+    ----------
+    language : str
+        ``"en"`` or a locale folder name of ``/usr/share/locale``.
+    min_words, max_words : int, default=3, 40
+        Inclusive range of the number of whitespace-separated words.
+
+    Returns
+    -------
+    sentences : list of str
+        Sorted distinct sentences.
+
+    Raises
+    ------
+    MissingDataSourceError
+        When a pinned package is not installed, or ``language`` has no pinned catalog.
+
+    Examples
+    --------
+    >>> from sklearn_contrasim.datasets._sources._catalogs import load_monolingual_sentences
+    >>> sentences = load_monolingual_sentences("de", min_words=3, max_words=4)
+    >>> all(3 <= len(s.split()) <= 4 for s in sentences)
+    True
+    """
+    _check_word_range(min_words, max_words)
+    catalogs = _pinned_catalogs()
+    if language == "en":
+        sentences = _english_msgids(catalogs)
+    else:
+        sentences = sorted(set(_translations(_language_catalogs(catalogs, language)).values()))
+    return [text for text in sentences if min_words <= _n_words(text) <= max_words]
