@@ -188,9 +188,10 @@ def test_gram_route_equals_feature_route_and_pairs(dtype, debiased, with_ys):
     noise = network(150, [10, 20], seed=1, dtype=dtype)
     Ys = [np.hstack([Xs[1] - 100, noise[0]]), 3 * Xs[2][:, :20] + noise[1]] if with_ys else None
     routes = [
-        _cka_math._linear_feature_grid(Xs, Ys, debiased, False),
-        _cka_math._linear_gram_grid(Xs, Ys, debiased, False, block_size=150),
-        _cka_math._linear_gram_grid(Xs, Ys, debiased, False, block_size=7),
+        _cka_math._linear_feature_grid(Xs, Ys, debiased, False, n_workers=1),
+        _cka_math._linear_feature_grid(Xs, Ys, debiased, False, n_workers=2),
+        _cka_math._linear_gram_grid(Xs, Ys, debiased, False, block_size=150, n_workers=1),
+        _cka_math._linear_gram_grid(Xs, Ys, debiased, False, block_size=7, n_workers=2),
     ]
     exact = pair_by_pair(LinearCKA(debiased=debiased), [X.astype(np.float64) for X in Xs],
                          [Y.astype(np.float64) for Y in (Ys or Xs)])
@@ -204,9 +205,9 @@ def test_pairwise_similarity_and_similarity_take_the_chosen_route(monkeypatch):
     calls = []
     original = _cka_math._linear_gram_grid
 
-    def counting(Xs, Ys, debiased, verbose, block_size):
+    def counting(Xs, Ys, debiased, verbose, block_size, n_workers):
         calls.append(len(Xs))
-        return original(Xs, Ys, debiased, verbose, block_size)
+        return original(Xs, Ys, debiased, verbose, block_size, n_workers)
 
     monkeypatch.setattr(_cka_math, "_linear_gram_grid", counting)
     wide, narrow = network(30, [60, 50]), network(200, [5, 6])
@@ -221,9 +222,9 @@ def test_pairwise_similarity_and_similarity_take_the_chosen_route(monkeypatch):
 
 def test_streamed_gram_route_holds_one_block_of_columns():
     Xs = network(2000, [40, 50, 60])
-    expected = _cka_math._linear_feature_grid(Xs, None, True, False)
+    expected = _cka_math._linear_feature_grid(Xs, None, True, False, n_workers=1)
     tracemalloc.start()
-    streamed = _cka_math._linear_gram_grid(Xs, None, True, False, block_size=16)
+    streamed = _cka_math._linear_gram_grid(Xs, None, True, False, block_size=16, n_workers=1)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     np.testing.assert_allclose(streamed, expected, rtol=1e-10)
@@ -312,12 +313,37 @@ def test_linear_routes_split_work_over_the_blas_threads(monkeypatch, route, with
     for n_threads in (1, 3):
         with threadpool_limits(n_threads, user_api="blas"):
             if route == "gram":
-                grids.append(_cka_math._linear_gram_grid(Xs, Ys, True, False, block_size=50))
+                grids.append(_cka_math._linear_gram_grid(Xs, Ys, True, False, block_size=50,
+                                                         n_workers=n_threads))
             else:
-                grids.append(_cka_math._linear_feature_grid(Xs, Ys, True, False))
+                grids.append(_cka_math._linear_feature_grid(Xs, Ys, True, False,
+                                                            n_workers=n_threads))
             assert _threads.blas_threads() == n_threads
-    assert workers == [(1, 1), (3, 1)]
+    # One worker runs in the calling thread: no pool, the BLAS left as it is.
+    assert workers == [(3, 1)]
     np.testing.assert_allclose(grids[0], grids[1], atol=1e-7)
     exact = pair_by_pair(LinearCKA(debiased=True), [X.astype(np.float64) for X in Xs],
                          [Y.astype(np.float64) for Y in (Ys or Xs)])
     np.testing.assert_allclose(grids[1], exact, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_samples, widths, expected", [
+    (8, [384] * 2, "calling thread"),  # a retrieval chunk: threads would cost more than the work
+    (400, [300] * 6, "threads"),
+])
+def test_only_large_grids_start_threads(monkeypatch, n_samples, widths, expected):
+    started = []
+    original = _cka_math.ThreadPoolExecutor
+
+    def recording(n_workers):
+        started.append(n_workers)
+        return original(n_workers)
+
+    monkeypatch.setattr(_cka_math, "ThreadPoolExecutor", recording)
+    Xs = network(n_samples, widths, dtype=np.float32)
+    with threadpool_limits(2, user_api="blas"):
+        grid = _cka_math.linear_cka_grid(Xs, None, debiased=False)
+    assert started == ([] if expected == "calling thread" else [2])
+    exact = pair_by_pair(LinearCKA(), [X.astype(np.float64) for X in Xs],
+                         [X.astype(np.float64) for X in Xs])
+    np.testing.assert_allclose(grid, exact, atol=1e-6)

@@ -45,6 +45,31 @@ def test_write_report_writes_every_file(tmp_path):
     pd.testing.assert_frame_equal(written, results, check_dtype=False)
 
 
+def test_heat_maps_never_average_raw_and_relative_grids(tmp_path, monkeypatch):
+    from sklearn_contrasim import plotting
+
+    drawn = {}
+    original = plotting.plot_similarity_heatmaps
+
+    def recording(grid, **params):
+        drawn[params["title"].split(":")[0]] = sorted(grid.similarity)
+        return original(grid, **params)
+
+    monkeypatch.setattr(plotting, "plot_similarity_heatmaps", recording)
+    grid = {"benchmark": "toy", "dataset": "toy-data", "heldout": "examples", "fold": 0,
+            "x": "a", "y": "b", "measure": "good", "layer_x": [0, 0, 1, 1],
+            "layer_y": [0, 1, 0, 1]}
+    similarities = pd.concat([
+        pd.DataFrame({**grid, "representation": "raw", "similarity": [1.0, 0.2, 0.2, 1.0]}),
+        pd.DataFrame({**grid, "representation": "relative", "similarity": [0.9, 0.5, 0.5, 0.9]}),
+    ])
+    write_report(result_rows(layers=(0, 1)), tmp_path, similarities=similarities)
+    assert drawn == {"toy-data, raw": [0.2, 0.2, 1.0, 1.0],
+                     "toy-data, relative": [0.5, 0.5, 0.9, 0.9]}
+    assert {path.name for path in tmp_path.glob("similarity_heatmaps_*")} == {
+        "similarity_heatmaps_toy-data_raw.png", "similarity_heatmaps_toy-data_relative.png"}
+
+
 def test_report_refuses_a_folder_with_a_report_unless_overwrite(tmp_path):
     write_report(result_rows(benchmarks=("toy", "other"), layers=(0, 1)), tmp_path)
     stale = tmp_path / "accuracy_per_layer_other_other-data_pairs_random.png"

@@ -91,7 +91,9 @@ def write_report(results, output, *, similarities=None, run=None, overwrite=Fals
     held-out setting and negatives), ``run.json`` (when ``run`` is given),
     ``accuracy_by_measure.png``,
     ``accuracy_per_layer_<benchmark>_<data set>_<held out>_<negatives>.png`` and
-    ``similarity_heatmaps_<data set>.png``. No table or figure pools two data sets, and
+    ``similarity_heatmaps_<data set>.png`` (``..._<data set>_<representation>.png`` when the
+    grids are of raw and anchor-relative representations). No table or figure pools two
+    data sets or representations, and
     each measure has the same colour, marker and line style in every figure. Figures are
     drawn without pyplot, so no display is needed.
 
@@ -177,11 +179,18 @@ def write_report(results, output, *, similarities=None, run=None, overwrite=Fals
     if similarities is not None:
         heldout = similarities.heldout.iloc[0]
         examples = similarities[similarities.heldout == heldout]
-        for dataset, part in examples.groupby("dataset"):
+        # One figure per data set and representation (raw and anchor-relative grids are
+        # never averaged together); the file names say the representation when there are two.
+        keys = ["dataset"] + (["representation"] if "representation" in examples else [])
+        named = "representation" in examples and examples.representation.nunique() > 1
+        for key, part in examples.groupby(keys):
+            dataset, *representation = key
+            described = f"{dataset}, {representation[0]}" if named else dataset
             figure = plot_similarity_heatmaps(
-                part, title=f"{dataset}: layer × layer similarity (mean over test pairs, "
+                part, title=f"{described}: layer × layer similarity (mean over test pairs, "
                             f"held out: {heldout})")
-            figure.savefig(output / f"similarity_heatmaps_{dataset}.png", dpi=100)
+            suffix = f"_{representation[0]}" if named else ""
+            figure.savefig(output / f"similarity_heatmaps_{dataset}{suffix}.png", dpi=100)
     if run is not None:
         with open(output / "run.json", "w") as handle:
             json.dump(run, handle, indent=2)

@@ -9,7 +9,6 @@ from ..utils._validation import validate_paired
 from ._cka_math import (
     _gram_summary,
     _linear_grid_route,
-    _linear_gram_grid,
     _linear_kernel,
     _LinearMoments,
     _normalise,
@@ -176,9 +175,9 @@ class LinearCKA(_CKA):
 
     def _compare(self, X, y):
         itemsize = np.result_type(X, y).itemsize
-        route, block = _linear_grid_route(X.shape[0], [X.shape[1]], [y.shape[1]], itemsize)
+        route, _ = _linear_grid_route(X.shape[0], [X.shape[1]], [y.shape[1]], itemsize)
         if route == "gram":
-            return float(_linear_gram_grid([X], [y], self.debiased, False, block)[0, 0])
+            return float(linear_cka_grid([X], [y], self.debiased)[0, 0])
         return _LinearMoments(self.debiased).update(X, y).similarity()
 
     def _grid(self, Xs, Ys, verbose=False):

@@ -7,6 +7,7 @@ floating-point range; the rescaling is exact, so values at ordinary scales are u
 
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn import get_config
@@ -17,6 +18,10 @@ from ._closed_form import centre_columns, power_of_two_rescale
 
 # Rows per block when float32 products are summed in float64.
 _BLOCK_ROWS = 2048
+# Grids of fewer floating-point operations run in the calling thread: for them, starting
+# Python threads costs more than it saves (a retrieval benchmark scores thousands of grids
+# of chunks of a few rows).
+_THREADED_MIN_FLOPS = 1e8
 # Kernel CKA warns when its n x n matrices would need more memory than this (bytes).
 _KERNEL_MEMORY_WARNING_BYTES = 2 * 1024**3
 # The least and the most columns of a block of the Gram route of linear CKA.
@@ -246,7 +251,19 @@ def _linear_grid_route(n_samples, widths_x, widths_y, itemsize, memory_budget=No
     return ("gram" if block_size and gram < features else "features"), block_size
 
 
-def _inner_products(pool, n_workers, blocks):
+@contextmanager
+def _workers(n_workers):
+    """Yield a ``map`` over ``n_workers`` Python threads, each with a one-thread BLAS; with
+    one worker, the builtin ``map`` in the calling thread (no thread started, the BLAS left
+    as it is)."""
+    if n_workers == 1:
+        yield map
+        return
+    with one_blas_thread(), ThreadPoolExecutor(n_workers) as pool:
+        yield pool.map
+
+
+def _inner_products(parallel_map, n_workers, blocks):
     """Frobenius inner products of the layers' ``blocks`` (first axis: the layers), float64.
 
     The flattened blocks are cut into groups of ``_BLOCK_ROWS`` columns, whose symmetric
@@ -267,10 +284,10 @@ def _inner_products(pool, n_workers, blocks):
             total += columns @ columns.T
         return total
 
-    return sum(pool.map(part, bounds[:-1], bounds[1:]))
+    return sum(parallel_map(part, bounds[:-1], bounds[1:]))
 
 
-def _linear_gram_grid(Xs, Ys, debiased, verbose, block_size):
+def _linear_gram_grid(Xs, Ys, debiased, verbose, block_size, n_workers):
     """Linear CKA of every pair of layers through the layers' ``n x n`` Gram matrices.
 
     Each layer is rescaled by a power of two and centred, so its Gram ``Xc Xc^T`` is
@@ -288,10 +305,9 @@ def _linear_gram_grid(Xs, Ys, debiased, verbose, block_size):
     of columns at a time for the inner products.
     """
     n = Xs[0].shape[0]
-    n_workers = blas_threads()
-    with one_blas_thread(), ThreadPoolExecutor(n_workers) as pool:
-        centred_x = list(pool.map(_moderate_centred, Xs))
-        centred_y = centred_x if Ys is None else list(pool.map(_moderate_centred, Ys))
+    with _workers(n_workers) as parallel_map:
+        centred_x = list(parallel_map(_moderate_centred, Xs))
+        centred_y = centred_x if Ys is None else list(parallel_map(_moderate_centred, Ys))
         layers = centred_x if Ys is None else centred_x + centred_y
         dtype = np.result_type(*layers)
         inner = np.zeros((len(layers), len(layers)))
@@ -308,9 +324,9 @@ def _linear_gram_grid(Xs, Ys, debiased, verbose, block_size):
                 np.matmul(columns, columns.T, out=block[: stop - start])
                 np.matmul(Z[stop:], columns.T, out=block[stop - start :])
 
-            list(pool.map(form, blocks, layers))
-            inner += _inner_products(pool, n_workers, blocks[:, : stop - start])
-            inner += 2 * _inner_products(pool, n_workers, blocks[:, stop - start :])
+            list(parallel_map(form, blocks, layers))
+            inner += _inner_products(parallel_map, n_workers, blocks[:, : stop - start])
+            inner += 2 * _inner_products(parallel_map, n_workers, blocks[:, stop - start :])
     self_terms, n_x = inner.diagonal().copy(), len(Xs)
     cross = inner if Ys is None else inner[:n_x, n_x:]
     self_x, self_y = (
@@ -478,7 +494,7 @@ def _linear_cka_from_terms(cross, self_x, self_y, n_samples, norms_x, norms_y):
     )
 
 
-def _linear_feature_grid(Xs, Ys, debiased, verbose):
+def _linear_feature_grid(Xs, Ys, debiased, verbose, n_workers):
     """Linear CKA of every pair of layers in feature space (never an n x n matrix).
 
     Each layer is first rescaled by a power of two (exact, see
@@ -530,18 +546,17 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
         means = means_y[bounds[j] : bounds[j + 1]]
         return _block_frobenius(centred_y[j], centred_y[j], means, means, [0])[0]
 
-    n_workers = blas_threads()  # before the BLAS is limited to one thread
     if Ys is None:  # the upper triangle: rows of decreasing length
         tasks = [(i, i, len(Xs)) for i in range(len(Xs))]
     else:  # each row in as many parts as workers, so that the workers finish together
         edges = np.linspace(0, len(Ys), min(n_workers, len(Ys)) + 1).astype(int)
         tasks = [(i, *part) for i in range(len(Xs)) for part in zip(edges[:-1], edges[1:])]
-    with one_blas_thread(), ThreadPoolExecutor(n_workers) as pool:
-        list(pool.map(centre_y, range(len(layers_y))))
-        rows = pool.map(row, *zip(*tasks))
+    with _workers(n_workers) as parallel_map:
+        list(parallel_map(centre_y, range(len(layers_y))))
+        rows = parallel_map(row, *zip(*tasks))
         list(tqdm(rows, total=len(tasks), disable=not verbose, desc="LinearCKA layer grid"))
         if Ys is not None:
-            self_y = np.array(list(pool.map(self_term_y, range(len(layers_y)))))
+            self_y = np.array(list(parallel_map(self_term_y, range(len(layers_y)))))
     if Ys is None:
         cross += np.triu(cross, 1).T
         return _linear_cka_from_terms(cross, self_x, self_x, n, norms_x, norms_x)
@@ -552,11 +567,13 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose):
 def linear_cka_grid(Xs, Ys, debiased, verbose=False):
     """Linear CKA of every layer of ``Xs`` with every layer of ``Ys`` (``None``: ``Xs``),
     by the route :func:`_linear_grid_route` chooses for their shapes."""
+    n, widths_x = Xs[0].shape[0], [X.shape[1] for X in Xs]
     widths_y = None if Ys is None else [Y.shape[1] for Y in Ys]
     itemsize = np.result_type(*Xs, *(Ys or [])).itemsize
-    route, block_size = _linear_grid_route(
-        Xs[0].shape[0], [X.shape[1] for X in Xs], widths_y, itemsize
-    )
+    route, block_size = _linear_grid_route(n, widths_x, widths_y, itemsize)
+    # Threads only pay off on grids of many operations (read before the BLAS is limited).
+    large = min(_linear_grid_flops(n, widths_x, widths_y)) >= _THREADED_MIN_FLOPS
+    n_workers = blas_threads() if large else 1
     if route == "gram":
-        return _linear_gram_grid(Xs, Ys, debiased, verbose, block_size)
-    return _linear_feature_grid(Xs, Ys, debiased, verbose)
+        return _linear_gram_grid(Xs, Ys, debiased, verbose, block_size, n_workers)
+    return _linear_feature_grid(Xs, Ys, debiased, verbose, n_workers)
