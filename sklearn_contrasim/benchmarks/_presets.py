@@ -119,8 +119,18 @@ class BenchmarkSettings:
             )
 
     def runner_params_of(self, dataset):
-        """The runner's keyword arguments for ``dataset``: ``runner_params`` updated with
-        the data set's ``dataset_runner_params``."""
+        """Return the runner's keyword arguments for one data set.
+
+        Parameters
+        ----------
+        dataset : str
+            A data set of ``datasets``.
+
+        Returns
+        -------
+        params : dict
+            ``runner_params`` updated with the data set's ``dataset_runner_params``.
+        """
         return {**self.runner_params, **self.dataset_runner_params.get(dataset, {})}
 
 
