@@ -49,7 +49,7 @@ def test_same_random_state_same_numbers(fake_suite):
     ({"benchmarks": []}, r"Unknown benchmarks \[\]"),
     ({"datasets": ["emoji"], "benchmarks": ["multilingual"]},
      r"Unknown data sets \['emoji'\] for the benchmarks \['multilingual'\]; choose among "
-     r"\['e5-catalogs', 'mlm-catalogs'\]"),
+     r"\['e5-catalogs'\]"),
     ({"measures": ["ContraSim", "Cosine"]}, r"Unknown measures \['Cosine'\]"),
     ({"measures": []}, r"Unknown measures \[\]"),
 ])
@@ -101,20 +101,6 @@ def test_settings_copy_what_they_are_given():
     assert settings.runner_params["layers"] == (0, 1)
 
 
-def test_dataset_runner_params_replace_the_benchmarks_for_one_data_set():
-    settings = BenchmarkSettings(
-        datasets={"deep": {"preset": "quick"}, "shallow": {"preset": "quick"}},
-        runner_params={"layers": [0, 6, 12], "chunk_size": 8},
-        dataset_runner_params={"shallow": {"layers": [0, 3]}},
-    )
-    assert settings.runner_params_of("deep") == {"layers": (0, 6, 12), "chunk_size": 8}
-    assert settings.runner_params_of("shallow") == {"layers": (0, 3), "chunk_size": 8}
-    with pytest.raises(TypeError, match="does not support item assignment"):
-        settings.dataset_runner_params["shallow"] = {}
-    with pytest.raises(ValueError, match=r"names data sets \['typo'\] that are not in datasets"):
-        BenchmarkSettings(datasets={"deep": {}}, dataset_runner_params={"typo": {"layers": [0]}})
-
-
 def test_every_preset_has_one_shape():
     for preset in PRESETS.values():
         assert list(preset) == ["layer_prediction", "multilingual", "image_caption"]
@@ -130,8 +116,6 @@ def test_quick_preset_values_are_unchanged():
             "datasets": {name: dict(params) for name, params in settings.datasets.items()},
             "learned_params": dict(settings.learned_params),
             "runner_params": dict(settings.runner_params),
-            "dataset_runner_params": {name: dict(params) for name, params
-                                      in settings.dataset_runner_params.items()},
         }
         for benchmark, settings in PRESETS["quick"].items()
     }
@@ -140,21 +124,26 @@ def test_quick_preset_values_are_unchanged():
         "layer_prediction": {
             "datasets": {"mlp-fashion-mnist": {"model": "mlp", "preset": "quick"}},
             "learned_params": {"batch_size": 1024, "max_epochs": 10, "lr": 1e-3},
-            "runner_params": {"return_similarities": True, "representation": ("raw", "relative")},
-            "dataset_runner_params": {},
+            "runner_params": {"return_similarities": True},
         },
         "multilingual": {
-            "datasets": {"e5-catalogs": {"preset": "quick"},
-                         "mlm-catalogs": {"model": "mlm", "preset": "quick"}},
+            "datasets": {"e5-catalogs": {"preset": "quick"}},
             "learned_params": training,
             "runner_params": {"layers": (0, 6, 12), "train_pairs": (("en", "de"),),
                               "chunk_size": 8},
-            "dataset_runner_params": {"mlm-catalogs": {"layers": (0, 3, 6)}},
         },
         "image_caption": {
             "datasets": {"openclipart": {"source": "openclipart", "preset": "quick"}},
             "learned_params": training,
             "runner_params": {"chunk_size": 8, "n_repeats": 4},
-            "dataset_runner_params": {},
         },
     }
+
+
+def test_full_preset_runs_both_models_and_representations():
+    full = PRESETS["full"]
+    assert dict(full["multilingual"].datasets["mlm-catalogs"]) == {"model": "mlm",
+                                                                   "preset": "full"}
+    assert "e5-catalogs" in full["multilingual"].datasets
+    for benchmark in ("layer_prediction", "image_caption"):
+        assert full[benchmark].runner_params["representation"] == ("raw", "relative")

@@ -88,50 +88,22 @@ class BenchmarkSettings:
     runner_params : mapping, default={}
         Keyword arguments of the benchmark's runner (for example
         :func:`~sklearn_contrasim.benchmarks.multilingual`).
-    dataset_runner_params : mapping of str to mapping, default={}
-        Data set name -> runner keyword arguments that replace those of
-        ``runner_params`` for that data set only (for example the layers of a model with
-        another depth).
 
     Examples
     --------
     >>> from sklearn_contrasim.benchmarks import PRESETS
     >>> settings = PRESETS["quick"]["multilingual"]
     >>> list(settings.datasets), settings.runner_params["layers"]
-    (['e5-catalogs', 'mlm-catalogs'], (0, 6, 12))
-    >>> settings.runner_params_of("mlm-catalogs")["layers"]
-    (0, 3, 6)
+    (['e5-catalogs'], (0, 6, 12))
     """
 
     datasets: Mapping
     learned_params: Mapping = field(default_factory=dict)
     runner_params: Mapping = field(default_factory=dict)
-    dataset_runner_params: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
-        for name in ("datasets", "learned_params", "runner_params", "dataset_runner_params"):
+        for name in ("datasets", "learned_params", "runner_params"):
             object.__setattr__(self, name, _read_only(getattr(self, name)))
-        unknown = sorted(set(self.dataset_runner_params) - set(self.datasets))
-        if unknown:
-            raise ValueError(
-                f"dataset_runner_params names data sets {unknown} that are not in datasets "
-                f"{list(self.datasets)}."
-            )
-
-    def runner_params_of(self, dataset):
-        """Return the runner's keyword arguments for one data set.
-
-        Parameters
-        ----------
-        dataset : str
-            A data set of ``datasets``.
-
-        Returns
-        -------
-        params : dict
-            ``runner_params`` updated with the data set's ``dataset_runner_params``.
-        """
-        return {**self.runner_params, **self.dataset_runner_params.get(dataset, {})}
 
 
 #: The ``contrasim-bench`` presets (read-only): preset name -> benchmark name ->
@@ -140,17 +112,19 @@ class BenchmarkSettings:
 #:
 #: quick (minutes on 2 cores): the loaders' quick sets; layer prediction on the MLP seeds
 #: with 10 epochs of set-level training (batches of 1,024 rows of every layer of every
-#: model), on raw and on anchor-relative representations; multilingual on two models,
-#: multilingual-e5-small (layers 0, 6 and 12 of 12) and the masked language model trained
-#: here on monolingual text (``model="mlm"``: layers 0, 3 and 6 of 6), trained on en-de and
-#: tested on the 10 pairs of the 5 other languages, chunks of 8 sentences (58 decisions per
+#: model); multilingual on 3 of the 13 e5 layers (0, 6, 12), trained on en-de and tested
+#: on the 10 pairs of the 5 other languages, chunks of 8 sentences (58 decisions per
 #: pair, layer and negatives); image-caption on the 4 model pairs, chunks of 8 pairs and
-#: 4 shuffles (88 decisions per pair and negatives). The retrieval benchmarks run on raw
-#: representations only, to keep the preset within minutes.
+#: 4 shuffles (88 decisions per pair and negatives).
+#: The quick preset compares raw representations of one model per retrieval benchmark, to
+#: stay within minutes; ``layer_prediction(..., representation=("raw", "relative"))`` and
+#: ``load_multilingual(model="mlm")`` run the rest.
 #: full: the loaders' full sets (as close to the paper's sizes as the installed data
-#: allows), every layer, every English training pair, two data sets per benchmark; layer
-#: prediction and image-caption on raw and anchor-relative representations, multilingual
-#: on raw ones (``multilingual(..., representation=("raw", "relative"))`` runs both).
+#: allows), every layer, every English training pair, two data sets per benchmark (for
+#: multilingual, two models: multilingual-e5-small and the masked language model trained
+#: here on monolingual text, ``model="mlm"``); layer prediction and image-caption on raw
+#: and anchor-relative representations, multilingual on raw ones
+#: (``multilingual(..., representation=("raw", "relative"))`` runs both).
 _QUICK_RETRIEVAL_TRAINING = {"batch_size": 128, "max_epochs": 30, "lr": 1e-3}
 _BOTH = ("raw", "relative")
 PRESETS = MappingProxyType({
@@ -158,15 +132,13 @@ PRESETS = MappingProxyType({
         "layer_prediction": BenchmarkSettings(
             datasets={"mlp-fashion-mnist": {"model": "mlp", "preset": "quick"}},
             learned_params={"batch_size": 1024, "max_epochs": 10, "lr": 1e-3},
-            runner_params={"return_similarities": True, "representation": _BOTH},
+            runner_params={"return_similarities": True},
         ),
         "multilingual": BenchmarkSettings(
-            datasets={"e5-catalogs": {"preset": "quick"},
-                      "mlm-catalogs": {"model": "mlm", "preset": "quick"}},
+            datasets={"e5-catalogs": {"preset": "quick"}},
             learned_params=_QUICK_RETRIEVAL_TRAINING,
             runner_params={"layers": [0, 6, 12], "train_pairs": [("en", "de")],
                            "chunk_size": 8},
-            dataset_runner_params={"mlm-catalogs": {"layers": [0, 3, 6]}},
         ),
         "image_caption": BenchmarkSettings(
             datasets={"openclipart": {"source": "openclipart", "preset": "quick"}},

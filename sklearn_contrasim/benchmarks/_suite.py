@@ -141,7 +141,7 @@ def run_one(benchmark, dataset, settings, measures, *, n_jobs=-1, data_home=None
     start = time.perf_counter()
     output = runner(data, {name: every_measure[name] for name in measures}, dataset=dataset,
                     n_jobs=n_jobs, random_state=random_state, verbose=verbose,
-                    **settings.runner_params_of(dataset))
+                    **settings.runner_params)
     run_seconds = time.perf_counter() - start
     if verbose:
         print(f"{label}: done in {run_seconds:.1f} s", file=sys.stderr, flush=True)
