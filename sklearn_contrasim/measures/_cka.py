@@ -8,7 +8,6 @@ from ..utils._sklearn_compat import Interval
 from ..utils._validation import validate_paired
 from ._cka_math import (
     _gram_summary,
-    _linear_grid_route,
     _linear_kernel,
     _LinearMoments,
     _normalise,
@@ -16,6 +15,7 @@ from ._cka_math import (
     _stacked_grams,
     _warn_if_kernels_are_large,
     linear_cka_grid,
+    plan_linear_grid,
 )
 from ._closed_form import ClosedFormSimilarity
 
@@ -174,10 +174,9 @@ class LinearCKA(_CKA):
         return _linear_kernel(X)
 
     def _compare(self, X, y):
-        itemsize = np.result_type(X, y).itemsize
-        route, _ = _linear_grid_route(X.shape[0], [X.shape[1]], [y.shape[1]], itemsize)
-        if route == "gram":
-            return float(linear_cka_grid([X], [y], self.debiased)[0, 0])
+        plan = plan_linear_grid([X], [y])
+        if plan[0] == "gram":
+            return float(linear_cka_grid([X], [y], self.debiased, plan=plan)[0, 0])
         return _LinearMoments(self.debiased).update(X, y).similarity()
 
     def _grid(self, Xs, Ys, verbose=False):

@@ -233,8 +233,9 @@ def _gram_block_size(n_samples, n_layers, itemsize, memory_budget=None):
 
 
 def _linear_grid_route(n_samples, widths_x, widths_y, itemsize, memory_budget=None):
-    """Return ``(route, block_size)``, the route of a linear-CKA grid: ``"features"`` or
-    ``"gram"``, and the columns per block of the Gram route.
+    """Return ``(route, block_size, flops)``: the route of a linear-CKA grid,
+    ``"features"`` or ``"gram"``, the columns per block of the Gram route and the
+    floating-point operations of the chosen route.
 
     The rule: the Gram route when it needs fewer floating-point operations
     (:func:`_linear_grid_flops`) and a block of its Grams fits in ``memory_budget`` bytes
@@ -248,7 +249,9 @@ def _linear_grid_route(n_samples, widths_x, widths_y, itemsize, memory_budget=No
     n_layers = len(widths_x) + (0 if widths_y is None else len(widths_y))
     block_size = _gram_block_size(n_samples, n_layers, itemsize, memory_budget)
     features, gram = _linear_grid_flops(n_samples, widths_x, widths_y)
-    return ("gram" if block_size and gram < features else "features"), block_size
+    if block_size and gram < features:
+        return "gram", block_size, gram
+    return "features", block_size, features
 
 
 @contextmanager
@@ -564,16 +567,20 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose, n_workers):
     return _linear_cka_from_terms(cross, self_x, self_y, n, norms_x, norms_y)
 
 
-def linear_cka_grid(Xs, Ys, debiased, verbose=False):
-    """Linear CKA of every layer of ``Xs`` with every layer of ``Ys`` (``None``: ``Xs``),
-    by the route :func:`_linear_grid_route` chooses for their shapes."""
-    n, widths_x = Xs[0].shape[0], [X.shape[1] for X in Xs]
+def plan_linear_grid(Xs, Ys):
+    """The route of the linear-CKA grid of ``Xs`` against ``Ys`` (``None``: ``Xs``), as
+    :func:`_linear_grid_route` returns it for their shapes and dtype."""
     widths_y = None if Ys is None else [Y.shape[1] for Y in Ys]
     itemsize = np.result_type(*Xs, *(Ys or [])).itemsize
-    route, block_size = _linear_grid_route(n, widths_x, widths_y, itemsize)
+    return _linear_grid_route(Xs[0].shape[0], [X.shape[1] for X in Xs], widths_y, itemsize)
+
+
+def linear_cka_grid(Xs, Ys, debiased, verbose=False, plan=None):
+    """Linear CKA of every layer of ``Xs`` with every layer of ``Ys`` (``None``: ``Xs``),
+    by the route of ``plan`` (default: :func:`plan_linear_grid`'s)."""
+    route, block_size, flops = plan_linear_grid(Xs, Ys) if plan is None else plan
     # Threads only pay off on grids of many operations (read before the BLAS is limited).
-    large = min(_linear_grid_flops(n, widths_x, widths_y)) >= _THREADED_MIN_FLOPS
-    n_workers = blas_threads() if large else 1
+    n_workers = blas_threads() if flops >= _THREADED_MIN_FLOPS else 1
     if route == "gram":
         return _linear_gram_grid(Xs, Ys, debiased, verbose, block_size, n_workers)
     return _linear_feature_grid(Xs, Ys, debiased, verbose, n_workers)
