@@ -245,20 +245,22 @@ def synthetic_results():
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
-# A tiny preset on fake loaders, so that run_benchmarks and the CLI run in seconds.
+# A tiny preset on fake loaders, so that run_benchmarks and the CLI run in seconds (8
+# anchors for --representations relative).
 TRAINING = {"dim": 4, "hidden_layer_sizes": (8,), "max_epochs": 2, "batch_size": 32, "lr": 1e-2}
 
 #: The tiny preset: each fake loader's parameter ``size`` tells the data sets apart.
 TINY_PRESET = MappingProxyType({
     "layer_prediction": BenchmarkSettings(
         datasets={"toy-seeds": {"size": 1}}, learned_params=TRAINING,
-        runner_params={"return_similarities": True}),
+        runner_params={"return_similarities": True, "n_anchors": 8}),
     "multilingual": BenchmarkSettings(
         datasets={"toy-languages": {"size": 2}, "other-languages": {"size": 4}},
-        learned_params=TRAINING, runner_params={"chunk_size": 4, "train_pairs": [("en", "de")]}),
+        learned_params=TRAINING, runner_params={"chunk_size": 4, "train_pairs": [("en", "de")],
+                                                "n_anchors": 8}),
     "image_caption": BenchmarkSettings(
         datasets={"toy-captions": {"size": 3}}, learned_params=TRAINING,
-        runner_params={"chunk_size": 4}),
+        runner_params={"chunk_size": 4, "n_anchors": 8}),
 })
 
 # joblib's warning when it replaces a worker process.

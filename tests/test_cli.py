@@ -86,6 +86,16 @@ def test_dataset_choice_runs_only_that_data_set(fake_suite, tmp_path):
     assert set(results.benchmark) == {"multilingual"}
 
 
+def test_representation_choice_replaces_the_presets(fake_suite, tmp_path):
+    main(["--output", str(tmp_path), "--benchmarks", "multilingual", "--measures", "LinearCKA",
+          "--representations", "relative", "--quiet", "--n-jobs", "1"])
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert set(results.representation) == {"relative"}
+    assert set(results.dataset) == {"toy-languages", "other-languages"}
+    assert json.loads((tmp_path / "run.json").read_text())["argv"][-5:-3] == [
+        "--representations", "relative"]
+
+
 def test_loaders_get_n_jobs_and_an_offline_hub_restored_afterwards(fake_suite, tmp_path,
                                                                    monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
@@ -112,6 +122,7 @@ def test_loaders_get_n_jobs_and_an_offline_hub_restored_afterwards(fake_suite, t
     (["--n-jobs", "-2"], r"argument --n-jobs: must be a number of processes .* got -2"),
     (["--n-jobs", "two"], r"argument --n-jobs: must be an integer, got 'two'"),
     (["--n-jobs", "1.5"], r"argument --n-jobs: must be an integer, got '1.5'"),
+    (["--representations", "cosine"], r"argument --representations: invalid choice: 'cosine'"),
     (["--unknown"], r"unrecognized arguments: --unknown"),
 ])
 def test_user_errors_are_one_line_exit_2_before_any_work(fake_suite, no_work, tmp_path, capsys,
@@ -226,7 +237,7 @@ def test_parser_defaults():
     assert (args.preset, args.output, args.n_jobs, args.random_state) == (
         "quick", "contrasim-results", -1, 0)
     assert args.benchmarks == ["layer_prediction", "multilingual", "image_caption"]
-    assert not args.overwrite and not args.quiet
+    assert not args.overwrite and not args.quiet and args.representations is None
 
 
 def test_missing_data_package_is_one_line(monkeypatch, tmp_path, capsys):

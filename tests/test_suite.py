@@ -2,10 +2,16 @@
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from _fixtures import TINY_PRESET, fake_suite, no_work  # noqa: F401 (fixtures)
-from sklearn_contrasim.benchmarks import PRESETS, BenchmarkSettings, run_benchmarks
+from sklearn_contrasim.benchmarks import (
+    PRESETS,
+    BenchmarkSettings,
+    default_measures,
+    run_benchmarks,
+)
 from sklearn_contrasim.benchmarks._suite import _built_in_one_process
 
 TIMINGS = ["fit_time", "score_time"]
@@ -42,6 +48,37 @@ def test_same_random_state_same_numbers(fake_suite):
     assert not first.accuracy.equals(run(1).accuracy)
 
 
+def test_relative_measures_restrict_the_anchor_relative_representations(fake_suite):
+    def run(**settings):
+        preset = {"layer_prediction": BenchmarkSettings(
+            datasets={"toy-seeds": {"size": 1}},
+            runner_params={**TINY_PRESET["layer_prediction"].runner_params,
+                           **settings.pop("runner_params", {})},
+            **settings)}
+        return run_benchmarks(preset, measures=["LinearCKA", "DotProduct"], n_jobs=1,
+                              verbose=False)
+
+    both = run(runner_params={"representation": ("raw", "relative")},
+               relative_measures=["LinearCKA", "OrthogonalProcrustes"])
+    measures = both.results.groupby("representation").measure.unique()
+    assert set(measures["raw"]) == {"LinearCKA", "DotProduct"}
+    assert list(measures["relative"]) == ["LinearCKA"]
+    assert set(both.similarities.representation) == {"raw", "relative"}
+    # Each representation's rows are those of a run of that representation alone.
+    for kind, names in [("raw", None), ("relative", ["LinearCKA"])]:
+        alone = run(runner_params={"representation": kind}, relative_measures=names).results
+        alone = alone[alone.measure.isin(measures[kind])]
+        ours = both.results[both.results.representation == kind]
+        pd.testing.assert_frame_equal(ours.drop(columns=TIMINGS).reset_index(drop=True),
+                                      alone.drop(columns=TIMINGS).reset_index(drop=True))
+    # Without relative_measures (or when it keeps every measure), one call runs both.
+    for names in (None, ["LinearCKA", "DotProduct"]):
+        every = run(runner_params={"representation": ("raw", "relative")},
+                    relative_measures=names).results
+        assert set(every[every.representation == "relative"].measure) == {
+            "LinearCKA", "DotProduct"}
+
+
 @pytest.mark.parametrize("selection, message", [
     ({"preset": "huge"}, r"Unknown preset 'huge'; choose among \['quick', 'full'\]"),
     ({"benchmarks": ["speed"]}, r"Unknown benchmarks \['speed'\]; choose among "
@@ -52,6 +89,7 @@ def test_same_random_state_same_numbers(fake_suite):
      r"\['e5-catalogs'\]"),
     ({"measures": ["ContraSim", "Cosine"]}, r"Unknown measures \['Cosine'\]"),
     ({"measures": []}, r"Unknown measures \[\]"),
+    ({"representations": ["raw", "cosine"]}, r"representation must be 'raw', 'relative' or both"),
 ])
 def test_selection_is_checked_before_any_work(no_work, selection, message):
     with pytest.raises(ValueError, match=message):
@@ -124,7 +162,8 @@ def test_quick_preset_values_are_unchanged():
         "layer_prediction": {
             "datasets": {"mlp-fashion-mnist": {"model": "mlp", "preset": "quick"}},
             "learned_params": {"batch_size": 1024, "max_epochs": 10, "lr": 1e-3},
-            "runner_params": {"return_similarities": True},
+            "runner_params": {"return_similarities": True,
+                              "representation": ("raw", "relative")},
         },
         "multilingual": {
             "datasets": {"e5-catalogs": {"preset": "quick"}},
@@ -135,9 +174,14 @@ def test_quick_preset_values_are_unchanged():
         "image_caption": {
             "datasets": {"openclipart": {"source": "openclipart", "preset": "quick"}},
             "learned_params": training,
-            "runner_params": {"chunk_size": 8, "n_repeats": 4},
+            "runner_params": {"chunk_size": 8, "n_repeats": 4,
+                              "representation": ("raw", "relative")},
         },
     }
+    without_ablations = {name for name in default_measures() if name not in (
+        "DeepDot", "DeepCKA")}
+    for benchmark in ("layer_prediction", "image_caption"):
+        assert set(PRESETS["quick"][benchmark].relative_measures) == without_ablations
 
 
 def test_full_preset_runs_both_models_and_representations():

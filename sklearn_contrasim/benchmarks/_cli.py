@@ -90,6 +90,11 @@ def build_parser():
     parser.add_argument("--measures", nargs="+", default=None, metavar="NAME",
                         help="measures to compare (default: every measure): "
                              + ", ".join(default_measures()))
+    parser.add_argument("--representations", nargs="+", choices=["raw", "relative"],
+                        default=None,
+                        help="representations to compare: the layers themselves and/or "
+                             "their anchor-relative representations (default: the "
+                             "preset's)")
     parser.add_argument("--output", default="contrasim-results",
                         help="folder for results.csv, tables and plots (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
@@ -117,7 +122,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         runs, measures = check_selection(args.preset, args.benchmarks, args.datasets,
-                                         args.measures)
+                                         args.measures, args.representations)
         prepare_output(args.output, overwrite=args.overwrite)
     except FileExistsError:
         parser.error(f"the output folder {args.output} already holds the results of a run; "

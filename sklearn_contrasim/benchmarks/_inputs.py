@@ -119,15 +119,15 @@ def check_negatives(negatives):
     return negatives
 
 
-def check_representation(representation, n_anchors):
+def check_representation(representation, n_anchors=None):
     """Return the representations to run (``"raw"``, ``"relative"``) as a tuple; check
-    ``n_anchors``."""
+    ``n_anchors`` unless it is None."""
     kinds = (representation,) if isinstance(representation, str) else tuple(representation)
     if not kinds or not set(kinds) <= set(REPRESENTATIONS):
         raise ValueError(
             f"representation must be 'raw', 'relative' or both, got {representation!r}.")
-    if (isinstance(n_anchors, bool) or not isinstance(n_anchors, Integral)
-            or n_anchors < 1):
+    if n_anchors is not None and (isinstance(n_anchors, bool)
+                                  or not isinstance(n_anchors, Integral) or n_anchors < 1):
         raise ValueError(f"n_anchors must be a positive int, got {n_anchors!r}.")
     return tuple(dict.fromkeys(kinds))
 

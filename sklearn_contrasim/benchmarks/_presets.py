@@ -1,6 +1,6 @@
 """The measures compared by default, and the quick and full benchmark presets."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -88,6 +88,10 @@ class BenchmarkSettings:
     runner_params : mapping, default={}
         Keyword arguments of the benchmark's runner (for example
         :func:`~sklearn_contrasim.benchmarks.multilingual`).
+    relative_measures : sequence of str or None, default=None
+        The measures that compare anchor-relative representations when
+        ``runner_params["representation"]`` names them (the others compare the raw ones
+        only); None: every measure.
 
     Examples
     --------
@@ -100,9 +104,10 @@ class BenchmarkSettings:
     datasets: Mapping
     learned_params: Mapping = field(default_factory=dict)
     runner_params: Mapping = field(default_factory=dict)
+    relative_measures: Sequence | None = None
 
     def __post_init__(self):
-        for name in ("datasets", "learned_params", "runner_params"):
+        for name in ("datasets", "learned_params", "runner_params", "relative_measures"):
             object.__setattr__(self, name, _read_only(getattr(self, name)))
 
 
@@ -116,8 +121,10 @@ class BenchmarkSettings:
 #: on the 10 pairs of the 5 other languages, chunks of 8 sentences (58 decisions per
 #: pair, layer and negatives); image-caption on the 4 model pairs, chunks of 8 pairs and
 #: 4 shuffles (88 decisions per pair and negatives).
-#: The quick preset compares raw representations of one model per retrieval benchmark, to
-#: stay within minutes; ``layer_prediction(..., representation=("raw", "relative"))`` and
+#: Layer prediction and image-caption compare raw and anchor-relative representations,
+#: the relative ones with ContraSim and the closed-form measures (the no-negative
+#: ablations DeepDot and DeepCKA on raw ones only), multilingual raw ones of one model, to
+#: stay within minutes; ``multilingual(..., representation=("raw", "relative"))`` and
 #: ``load_multilingual(model="mlm")`` run the rest.
 #: full: the loaders' full sets (as close to the paper's sizes as the installed data
 #: allows), every layer, every English training pair, two data sets per benchmark (for
@@ -127,12 +134,15 @@ class BenchmarkSettings:
 #: (``multilingual(..., representation=("raw", "relative"))`` runs both).
 _QUICK_RETRIEVAL_TRAINING = {"batch_size": 128, "max_epochs": 30, "lr": 1e-3}
 _BOTH = ("raw", "relative")
+_WITHOUT_ABLATIONS = ("ContraSim", "LinearCKA", "DebiasedCKA", "RBFCKA", "MeanCCA", "SVCCA",
+                      "PWCCA", "OrthogonalProcrustes", "DotProduct", "NormSimilarity")
 PRESETS = MappingProxyType({
     "quick": MappingProxyType({
         "layer_prediction": BenchmarkSettings(
             datasets={"mlp-fashion-mnist": {"model": "mlp", "preset": "quick"}},
             learned_params={"batch_size": 1024, "max_epochs": 10, "lr": 1e-3},
-            runner_params={"return_similarities": True},
+            runner_params={"return_similarities": True, "representation": _BOTH},
+            relative_measures=_WITHOUT_ABLATIONS,
         ),
         "multilingual": BenchmarkSettings(
             datasets={"e5-catalogs": {"preset": "quick"}},
@@ -143,7 +153,8 @@ PRESETS = MappingProxyType({
         "image_caption": BenchmarkSettings(
             datasets={"openclipart": {"source": "openclipart", "preset": "quick"}},
             learned_params=_QUICK_RETRIEVAL_TRAINING,
-            runner_params={"chunk_size": 8, "n_repeats": 4},
+            runner_params={"chunk_size": 8, "n_repeats": 4, "representation": _BOTH},
+            relative_measures=_WITHOUT_ABLATIONS,
         ),
     }),
     "full": MappingProxyType({

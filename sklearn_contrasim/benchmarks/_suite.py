@@ -3,6 +3,7 @@
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import wraps
 from numbers import Real
 from types import MappingProxyType
@@ -13,6 +14,7 @@ from sklearn.utils import Bunch
 
 from ..datasets import load_image_caption, load_layer_prediction, load_multilingual
 from ._image_caption import image_caption
+from ._inputs import check_representation
 from ._layer_prediction import layer_prediction
 from ._multilingual import multilingual
 from ._presets import PRESETS, BenchmarkSettings, default_measures
@@ -42,25 +44,29 @@ BENCHMARKS = MappingProxyType({
 _DATA_KEYS = ("representations", "layer_names")
 
 
-def check_selection(preset="quick", benchmarks=None, datasets=None, measures=None):
-    """Validate a choice of preset, benchmarks, data sets and measures, before any work.
+def check_selection(preset="quick", benchmarks=None, datasets=None, measures=None,
+                    representations=None):
+    """Validate a choice of preset, benchmarks, data sets, measures and representations,
+    before any work.
 
     Parameters
     ----------
-    preset, benchmarks, datasets, measures
+    preset, benchmarks, datasets, measures, representations
         As in :func:`run_benchmarks`.
 
     Returns
     -------
     runs : list of (str, str, BenchmarkSettings)
-        The (benchmark, data set, benchmark settings) to run, in order.
+        The (benchmark, data set, benchmark settings) to run, in order (with
+        ``representations`` in the runner's parameters when given).
     measures : list of str
         The names of the measures to compare.
 
     Raises
     ------
     ValueError
-        On an unknown preset, benchmark, data set or measure (a one-line message).
+        On an unknown preset, benchmark, data set, measure or representation (a one-line
+        message).
     TypeError
         When ``preset`` is neither a name nor a mapping of benchmark to settings.
     """
@@ -98,6 +104,11 @@ def check_selection(preset="quick", benchmarks=None, datasets=None, measures=Non
     unknown = [name for name in names if name not in available]
     if unknown or not names:
         raise ValueError(f"Unknown measures {unknown}; choose among {available}.")
+    if representations is not None:
+        chosen = check_representation(representations)
+        runs = [(benchmark, dataset, replace(settings, runner_params={
+                    **settings.runner_params, "representation": chosen}))
+                for benchmark, dataset, settings in runs]
     return runs, names
 
 
@@ -139,14 +150,21 @@ def run_one(benchmark, dataset, settings, measures, *, n_jobs=-1, data_home=None
         print(f"{label}: loaded in {load_seconds:.1f} s; running {len(measures)} measures ...",
               file=sys.stderr, flush=True)
     start = time.perf_counter()
-    output = runner(data, {name: every_measure[name] for name in measures}, dataset=dataset,
-                    n_jobs=n_jobs, random_state=random_state, verbose=verbose,
-                    **settings.runner_params)
+    outputs = [
+        runner(data, chosen, dataset=dataset, n_jobs=n_jobs, random_state=random_state,
+               verbose=verbose, **runner_params)
+        for runner_params, chosen in _runner_calls(
+            settings, {name: every_measure[name] for name in measures})
+    ]
     run_seconds = time.perf_counter() - start
     if verbose:
         print(f"{label}: done in {run_seconds:.1f} s", file=sys.stderr, flush=True)
     # Layer prediction returns its similarity grids with its results.
-    results, similarities = output if isinstance(output, tuple) else (output, None)
+    results, similarities = zip(*(output if isinstance(output, tuple) else (output, None)
+                                  for output in outputs))
+    results = pd.concat(results, ignore_index=True)
+    similarities = (None if similarities[0] is None
+                    else pd.concat(similarities, ignore_index=True))
     provenance = {"loader_params": _plain(loader_params)}
     provenance.update(
         (key, _plain(value)) for key, value in data.items()
@@ -155,6 +173,23 @@ def run_one(benchmark, dataset, settings, measures, *, n_jobs=-1, data_home=None
     return Bunch(benchmark=benchmark, dataset=dataset, results=results,
                  similarities=similarities,
                  seconds={"load": load_seconds, "run": run_seconds}, provenance=provenance)
+
+
+def _runner_calls(settings, measures):
+    """The ``(runner_params, measures)`` of each call of a benchmark's runner: one call,
+    or, when ``settings.relative_measures`` leaves out some of ``measures``, one per
+    representation, the anchor-relative one with those measures only."""
+    params = dict(settings.runner_params)
+    kinds = check_representation(params.get("representation", "raw"))
+    if "relative" not in kinds or settings.relative_measures is None:
+        return [(params, measures)]
+    relative = {name: measure for name, measure in measures.items()
+                if name in settings.relative_measures}
+    if relative == measures:
+        return [(params, measures)]
+    calls = [({**params, "representation": kind},
+              relative if kind == "relative" else measures) for kind in kinds]
+    return [(call_params, chosen) for call_params, chosen in calls if chosen]
 
 
 def combine_runs(runs):
@@ -174,7 +209,8 @@ def combine_runs(runs):
 
 
 def run_benchmarks(preset="quick", *, benchmarks=None, datasets=None, measures=None,
-                   n_jobs=-1, data_home=None, random_state=0, verbose=True):
+                   representations=None, n_jobs=-1, data_home=None, random_state=0,
+                   verbose=True):
     """Load (or build) each chosen data set of a preset and run its benchmark on it.
 
     Everything is validated before any data set is loaded.
@@ -194,6 +230,9 @@ def run_benchmarks(preset="quick", *, benchmarks=None, datasets=None, measures=N
     measures : sequence of str, default=None
         Names of :func:`~sklearn_contrasim.benchmarks.default_measures` to compare; all
         of them when None.
+    representations : sequence of {"raw", "relative"}, default=None
+        The representations every chosen benchmark compares (see
+        :func:`~sklearn_contrasim.benchmarks.layer_prediction`), instead of the preset's.
     n_jobs : int, default=-1
         Parallel fits (joblib), and seeds trained in parallel when a layer-prediction
         data set is built.
@@ -224,7 +263,7 @@ def run_benchmarks(preset="quick", *, benchmarks=None, datasets=None, measures=N
     ...
     ValueError: Unknown measures ['Cosine']; choose among [...].
     """
-    runs, names = check_selection(preset, benchmarks, datasets, measures)
+    runs, names = check_selection(preset, benchmarks, datasets, measures, representations)
     return combine_runs([
         run_one(benchmark, dataset, settings, names, n_jobs=n_jobs, data_home=data_home,
                 random_state=random_state, verbose=verbose)
