@@ -96,6 +96,14 @@ def test_selection_is_checked_before_any_work(no_work, selection, message):
         run_benchmarks(**selection)
 
 
+def test_unknown_relative_measures_are_a_clear_error(no_work):
+    preset = {"image_caption": BenchmarkSettings(datasets={"toy": {"size": 1}},
+                                                 relative_measures=["Contrasim"])}
+    with pytest.raises(ValueError, match=r"Unknown relative_measures \['Contrasim'\] in the "
+                                         r"preset; choose among \['ContraSim'"):
+        run_benchmarks(preset)
+
+
 @pytest.mark.parametrize("preset", [3, {"multilingual": {"datasets": {"e5": {}}}}])
 def test_preset_of_the_wrong_type_is_a_clear_error(no_work, preset):
     with pytest.raises(TypeError, match="preset must be the name of a preset or a mapping of "

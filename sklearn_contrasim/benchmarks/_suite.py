@@ -104,6 +104,11 @@ def check_selection(preset="quick", benchmarks=None, datasets=None, measures=Non
     unknown = [name for name in names if name not in available]
     if unknown or not names:
         raise ValueError(f"Unknown measures {unknown}; choose among {available}.")
+    unknown = sorted({name for _, _, settings in runs for name in settings.relative_measures or ()
+                      if name not in available})
+    if unknown:
+        raise ValueError(f"Unknown relative_measures {unknown} in the preset; choose among "
+                         f"{available}.")
     if representations is not None:
         chosen = check_representation(representations)
         runs = [(benchmark, dataset, replace(settings, runner_params={
