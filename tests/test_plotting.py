@@ -140,7 +140,7 @@ def test_measure_bars_draw_not_available_apart_from_zero():
     hatched = [patch for patch in ax.patches if patch.get_hatch()]
     assert len(hatched) == 2 and not any(patch.get_fill() for patch in hatched)
     assert [text.get_text() for text in ax.texts] == ["n/a", "n/a"]
-    assert "n/a: could not run" in legend_texts(ax.get_legend())
+    assert "n/a: not applicable or not run" in legend_texts(ax.get_legend())
     # LinearCKA's accuracy of 0 is a plain bar of height 0, not an n/a mark.
     zero_bars = [patch for patch in ax.patches if not patch.get_hatch()
                  and patch.get_height() == 0]

@@ -35,7 +35,8 @@ _CHANCE_STYLE = {"color": "grey", "linestyle": "--", "linewidth": 1.2}
 # area shows its colour better than a thin line).
 _MUTED_ALPHA = 0.55
 _MUTED_BAR_ALPHA = 0.65
-# A measure that could not run (no result, or a NaN accuracy): an empty hatched stub.
+# A measure that could not run or was not run (no result, or a NaN accuracy): an empty
+# hatched stub.
 _NOT_AVAILABLE_HEIGHT = 0.04
 _NOT_AVAILABLE_STYLE = {"fill": False, "hatch": "////", "linewidth": 0.8}
 
@@ -343,7 +344,7 @@ def plot_measure_bars(summary, *, by=("benchmark", "heldout", "negatives"), high
                if label in labels]
     handles.append(_interval_handle(interval))
     if not_available:
-        handles.append(Patch(edgecolor="dimgrey", label="n/a: could not run",
+        handles.append(Patch(edgecolor="dimgrey", label="n/a: not applicable or not run",
                              **_NOT_AVAILABLE_STYLE))
     ax.set_xticks(positions, group_names, fontsize="small")
     ax.set(ylabel="accuracy", ylim=(0, 1.05), xlim=(-0.5, len(group_names) - 0.5), title=title)
