@@ -21,7 +21,11 @@ from sklearn_contrasim.measures import (
     OrthogonalProcrustes,
     pairwise_similarity,
 )
-from sklearn_contrasim.measures._closed_form import power_of_two_rescale
+from sklearn_contrasim.measures._closed_form import (
+    centre_columns,
+    moderate_centred,
+    power_of_two_rescale,
+)
 
 HYPOTHESIS = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 
@@ -228,3 +232,15 @@ def test_power_of_two_rescale_is_exact(dtype):
     scaled, exponents = power_of_two_rescale(rows, axis=1)
     np.testing.assert_array_equal(np.ldexp(scaled, exponents[:, None]), rows)
     assert exponents[2] == exponents[3] == 0 and not scaled[2].any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("factor", [1.0, 1e-25, 1e25])
+def test_moderate_centred_is_rescale_then_centre_to_the_last_bit(dtype, factor):
+    rng = np.random.RandomState(0)
+    X = (rng.randn(40, 5) * factor + 3 * factor).astype(dtype)
+    X[:, 2] = X[0, 2]  # a constant column: exactly zero once centred
+    centred = moderate_centred(X)
+    assert centred.dtype == dtype
+    np.testing.assert_array_equal(centred, centre_columns(power_of_two_rescale(X)[0]))
+    assert not centred[:, 2].any() and centred[:, [0, 1, 3, 4]].all()

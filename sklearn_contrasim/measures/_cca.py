@@ -9,8 +9,7 @@ from ..utils._sklearn_compat import Interval
 from ._closed_form import (
     DegenerateSimilarityWarning,
     ClosedFormSimilarity,
-    centre_columns,
-    power_of_two_rescale,
+    moderate_centred,
 )
 
 
@@ -21,7 +20,7 @@ def _principal_directions(X):
     at any magnitude); singular values below ``s_max * max(n, d) * eps`` of the input
     precision are dropped, so constant and collinear features never reach a division.
     """
-    centred = centre_columns(power_of_two_rescale(X)[0]).astype(np.float64, copy=False)
+    centred = moderate_centred(X).astype(np.float64, copy=False)
     U, s, Vt = np.linalg.svd(centred, full_matrices=False)
     tolerance = (s[0] if s.size else 0.0) * max(X.shape) * np.finfo(X.dtype).eps
     rank = int(np.count_nonzero(s > tolerance))

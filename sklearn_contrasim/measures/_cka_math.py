@@ -14,7 +14,7 @@ from sklearn import get_config
 from tqdm.auto import tqdm
 
 from ..utils._threads import blas_threads, one_blas_thread
-from ._closed_form import centre_columns, power_of_two_rescale
+from ._closed_form import centre_columns, moderate_centred, power_of_two_rescale
 
 # Rows per block when float32 products are summed in float64.
 _BLOCK_ROWS = 2048
@@ -309,8 +309,8 @@ def _linear_gram_grid(Xs, Ys, debiased, verbose, block_size, n_workers):
     """
     n = Xs[0].shape[0]
     with _workers(n_workers) as parallel_map:
-        centred_x = list(parallel_map(_moderate_centred, Xs))
-        centred_y = centred_x if Ys is None else list(parallel_map(_moderate_centred, Ys))
+        centred_x = list(parallel_map(moderate_centred, Xs))
+        centred_y = centred_x if Ys is None else list(parallel_map(moderate_centred, Ys))
         layers = centred_x if Ys is None else centred_x + centred_y
         dtype = np.result_type(*layers)
         inner = np.zeros((len(layers), len(layers)))
@@ -475,11 +475,6 @@ def _centred_row_norms(X):
     return _row_sq_norms(X - X.mean(axis=0, dtype=np.float64))
 
 
-def _moderate_centred(X):
-    """``X`` brought to a moderate magnitude by a power of two, then column-centred."""
-    return centre_columns(power_of_two_rescale(X)[0])
-
-
 def _linear_cka_from_terms(cross, self_x, self_y, n_samples, norms_x, norms_y):
     """Linear CKA of every pair from its HSIC terms: ``cross[i, j] = ||Xc_i^T Yc_j||_F^2``,
     the self-terms ``||Xc_i^T Xc_i||_F^2`` and ``||Yc_j^T Yc_j||_F^2``, and, debiased, the
@@ -522,13 +517,13 @@ def _linear_feature_grid(Xs, Ys, debiased, verbose, n_workers):
     norms_x = np.empty((len(Xs), n)) if debiased else None
 
     def centre_y(j):
-        centred_y[j][...] = _moderate_centred(layers_y[j])
+        centred_y[j][...] = moderate_centred(layers_y[j])
         means_y[bounds[j] : bounds[j + 1]] = centred_y[j].mean(axis=0, dtype=np.float64)
 
     def row(i, first, last):
         # Layer i of Xs against layers first:last of Ys; the task at the first layer of
         # the row also takes the self-terms.
-        centred = centred_y[i] if Ys is None else _moderate_centred(Xs[i])
+        centred = centred_y[i] if Ys is None else moderate_centred(Xs[i])
         means = means_y[bounds[i] : bounds[i + 1]] if Ys is None else centred.mean(
             axis=0, dtype=np.float64
         )

@@ -31,21 +31,32 @@ class DegenerateSimilarityWarning(UserWarning):
     """
 
 
-def centre_columns(X):
+def centre_columns(X, constant=None):
     """Return ``X`` minus its column means, with constant columns exactly zero.
 
     The means are computed in float64 and the result keeps the dtype of ``X``. A constant
-    column (maximum equal to minimum) is set to exact zeros, so that rounding in its mean
-    can never turn it into spurious variance.
+    column (maximum equal to minimum; ``constant``, a boolean mask, when the caller knows
+    them already) is set to exact zeros, so that rounding in its mean can never turn it
+    into spurious variance.
     """
     means = X.mean(axis=0, dtype=np.float64)
     centred = X - means.astype(X.dtype, copy=False)
-    centred[:, np.ptp(X, axis=0) == 0] = 0
+    if constant is None:
+        constant = np.ptp(X, axis=0) == 0
+    if constant.any():
+        centred[:, constant] = 0
     return centred
 
 
 # Sets whose largest magnitude lies within 2**±_MODERATE_EXPONENT are used as they are.
 _MODERATE_EXPONENT = 20
+
+
+def _moderating_exponents(largest):
+    """The powers of two that bring magnitudes ``largest`` into ``[0.5, 1)``, or 0 where
+    they are already moderate (within ``2**±20``) or zero."""
+    exponent = np.frexp(largest)[1]
+    return np.where(np.abs(exponent) <= _MODERATE_EXPONENT, 0, exponent)
 
 
 def power_of_two_rescale(X, axis=None):
@@ -60,12 +71,21 @@ def power_of_two_rescale(X, axis=None):
     sets and rows keep exponent 0.
     """
     largest = np.maximum(X.max(axis=axis, keepdims=True), -X.min(axis=axis, keepdims=True))
-    exponent = np.frexp(largest)[1]
-    exponent[np.abs(exponent) <= _MODERATE_EXPONENT] = 0
+    exponent = _moderating_exponents(largest)
     if not exponent.any():
         return X, (0 if axis is None else np.zeros(X.shape[0], dtype=int))
     scaled = np.ldexp(X, -exponent).astype(X.dtype, copy=False)
     return scaled, (int(exponent.item()) if axis is None else exponent.ravel())
+
+
+def moderate_centred(X):
+    """Return ``centre_columns(power_of_two_rescale(X)[0])``, reading the column extremes
+    once: they give both the power of two and the constant columns."""
+    column_max, column_min = X.max(axis=0), X.min(axis=0)
+    exponent = int(_moderating_exponents(np.maximum(column_max.max(), -column_min.min())))
+    if exponent:
+        X = np.ldexp(X, -exponent).astype(X.dtype, copy=False)
+    return centre_columns(X, constant=column_max == column_min)
 
 
 class ClosedFormSimilarity(BaseSimilarity):

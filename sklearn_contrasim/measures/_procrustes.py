@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._closed_form import ClosedFormSimilarity, centre_columns, power_of_two_rescale
+from ._closed_form import ClosedFormSimilarity, moderate_centred
 
 
 class OrthogonalProcrustes(ClosedFormSimilarity):
@@ -49,7 +49,7 @@ class OrthogonalProcrustes(ClosedFormSimilarity):
 
     def _summarize(self, X):
         # Rescaled by a power of two (exact): no product overflows at any magnitude.
-        centred = centre_columns(power_of_two_rescale(X)[0]).astype(np.float64, copy=False)
+        centred = moderate_centred(X).astype(np.float64, copy=False)
         n_samples, n_features = centred.shape
         if n_features > n_samples:
             # Xc = R^T Q^T with Q orthonormal: Xc^T Yc has the singular values of R_x R_y^T.
